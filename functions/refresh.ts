@@ -1,0 +1,17 @@
+/**
+ * POST /refresh with the session cookie, in the token's last REFRESH_WINDOW_SECONDS.
+ * 200 + new session cookie + {username, expiresAt, expiresAtIso}; 400 refresh_too_early (cookie
+ * untouched); 401 missing_token / invalid_token / ambiguous_token / token_expired /
+ * session_expired; 503 service_unavailable when no key can be read.
+ */
+import { readSessionToken } from "../shared/cookies.ts";
+import { httpHandler } from "../shared/http.ts";
+import { config, nowSeconds, signingKeys, users } from "../shared/runtime.ts";
+import { refreshSession, sessionResponse } from "../shared/session.ts";
+
+export const handler = httpHandler("refresh", async (event, facts) => {
+  const token = readSessionToken(event.cookies);
+  const issued = await refreshSession({ signingKeys, users, policy: config }, token, nowSeconds());
+  facts.user = issued.user;
+  return sessionResponse(issued);
+});

@@ -1,0 +1,16 @@
+/**
+ * GET /welcome with the session cookie.
+ * 200 text/plain "Welcome <user>!"; 401 missing_token / invalid_token / ambiguous_token /
+ * token_expired / session_expired; 503 service_unavailable when no key can be read.
+ */
+import { readSessionToken } from "../shared/cookies.ts";
+import { httpHandler, text } from "../shared/http.ts";
+import { config, nowSeconds, signingKeys, users } from "../shared/runtime.ts";
+import { checkSession } from "../shared/session.ts";
+
+export const handler = httpHandler("welcome", async (event, facts) => {
+  const token = readSessionToken(event.cookies);
+  const session = await checkSession({ signingKeys, users, policy: config }, token, nowSeconds());
+  facts.user = session.user;
+  return text(200, `Welcome ${session.user}!`);
+});

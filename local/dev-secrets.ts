@@ -1,0 +1,33 @@
+/** First-start content of the local secret store: a random dev signing key and the demo users. */
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import type { Config } from "../shared/config.ts";
+import type { SecretStore } from "./secret-store.ts";
+
+/** A new random HS256 key as the JSON Web Key the signing-key secret holds. */
+export function newSigningKeyJwk(): string {
+  return JSON.stringify({ kty: "oct", k: randomBytes(32).toString("base64url"), alg: "HS256" });
+}
+
+/** The demo users' scrypt hashes (user1/password1, user2/password2, as in the tutorial). */
+export function demoUsers(): string {
+  return readFileSync(new URL("./demo-users.json", import.meta.url), "utf8");
+}
+
+/** Creates whichever of the two secrets is missing; returns the names it created. */
+export function ensureDevSecrets(store: SecretStore, config: Config): string[] {
+  const created: string[] = [];
+  if (!store.has(config.signingKeySecretId)) {
+    store.createSecret({
+      Name: config.signingKeySecretId,
+      Description: "dev signing key (HS256 JWK)",
+      SecretString: newSigningKeyJwk(),
+    });
+    created.push(config.signingKeySecretId);
+  }
+  if (!store.has(config.usersSecretId)) {
+    store.createSecret({ Name: config.usersSecretId, Description: "dev users", SecretString: demoUsers() });
+    created.push(config.usersSecretId);
+  }
+  return created;
+}

@@ -1,0 +1,259 @@
+/**
+ * The data model of the local Secrets Manager: secrets with versions and staging labels, kept in
+ * a JSON file so the dev key and users survive restarts. Operations follow the AWS API's
+ * contract and raise its error types (ResourceNotFoundException, ...).
+ */
+import { randomBytes, randomUUID } from "node:crypto";
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
+
+export const REGION = "us-east-1";
+const ACCOUNT = "000000000000";
+
+/** An error as the AWS JSON protocol reports it: `__type` and message. */
+export class AwsError extends Error {
+  constructor(
+    readonly type: string,
+    message: string,
+    readonly statusCode = 400,
+  ) {
+    super(message);
+  }
+}
+
+interface StoredVersion {
+  secretString: string;
+  createdDate: number;
+  stages: string[];
+}
+
+interface StoredSecret {
+  arn: string;
+  name: string;
+  description?: string;
+  createdDate: number;
+  lastChangedDate: number;
+  versions: Record<string, StoredVersion>;
+  rotationLambdaArn?: string;
+  rotationRules?: Record<string, unknown>;
+  rotationEnabled?: boolean;
+}
+
+type Json = Record<string, unknown>;
+
+const epoch = () => Date.now() / 1000;
+
+function requireString(input: Json, field: string): string {
+  const value = input[field];
+  if (typeof value !== "string" || value === "") {
+    throw new AwsError("InvalidParameterException", `${field} must be a non-empty string.`);
+  }
+  return value;
+}
+
+function optionalString(input: Json, field: string): string | undefined {
+  const value = input[field];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "string") throw new AwsError("InvalidParameterException", `${field} must be a string.`);
+  return value;
+}
+
+/** Secrets with versions and staging labels, optionally persisted to a file. */
+export class SecretStore {
+  readonly #secrets = new Map<string, StoredSecret>();
+  readonly #file: string | undefined;
+
+  constructor(file?: string) {
+    this.#file = file;
+    if (file !== undefined) {
+      try {
+        const saved = JSON.parse(readFileSync(file, "utf8")) as { secrets?: Record<string, StoredSecret> };
+        for (const secret of Object.values(saved.secrets ?? {})) this.#secrets.set(secret.name, secret);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+      }
+    }
+  }
+
+  #save(): void {
+    if (this.#file === undefined) return;
+    mkdirSync(dirname(this.#file), { recursive: true });
+    const tmp = `${this.#file}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify({ secrets: Object.fromEntries(this.#secrets) }, null, 2), { mode: 0o600 });
+    renameSync(tmp, this.#file);
+  }
+
+  has(name: string): boolean {
+    return this.#secrets.has(name);
+  }
+
+  /** Finds a secret by name or ARN. */
+  find(secretId: string): StoredSecret {
+    const secret =
+      this.#secrets.get(secretId) ?? [...this.#secrets.values()].find((candidate) => candidate.arn === secretId);
+    if (secret === undefined) {
+      throw new AwsError("ResourceNotFoundException", "Secrets Manager can't find the specified secret.");
+    }
+    return secret;
+  }
+
+  #version(secret: StoredSecret, versionId: string | undefined, stage: string | undefined): [string, StoredVersion] {
+    const entries = Object.entries(secret.versions);
+    const found = entries.find(
+      ([id, version]) =>
+        (versionId === undefined || id === versionId) && version.stages.includes(stage ?? "AWSCURRENT"),
+    );
+    const byIdOnly =
+      versionId !== undefined && stage === undefined ? entries.find(([id]) => id === versionId) : undefined;
+    const result = byIdOnly ?? found;
+    if (result === undefined) {
+      throw new AwsError(
+        "ResourceNotFoundException",
+        "Secrets Manager can't find the specified secret value for staging label or version id.",
+      );
+    }
+    return result;
+  }
+
+  /** Moves `stage` onto `versionId`; moving AWSCURRENT also moves AWSPREVIOUS onto the old current. */
+  #moveStage(secret: StoredSecret, stage: string, versionId: string): void {
+    const previousHolder = Object.entries(secret.versions).find(([, v]) => v.stages.includes(stage))?.[0];
+    if (previousHolder === versionId) return;
+    for (const version of Object.values(secret.versions)) {
+      version.stages = version.stages.filter((s) => s !== stage);
+    }
+    secret.versions[versionId]?.stages.push(stage);
+    if (stage === "AWSCURRENT" && previousHolder !== undefined) {
+      this.#moveStage(secret, "AWSPREVIOUS", previousHolder);
+    }
+  }
+
+  createSecret(input: Json): Json {
+    const name = requireString(input, "Name");
+    if (!/^[A-Za-z0-9/_+=.@-]{1,512}$/.test(name)) {
+      throw new AwsError(
+        "InvalidParameterException",
+        "Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: -/_+=.@!",
+      );
+    }
+    if (this.#secrets.has(name)) {
+      throw new AwsError("ResourceExistsException", `The operation failed because the secret ${name} already exists.`);
+    }
+    const now = epoch();
+    const secret: StoredSecret = {
+      arn: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${name}-${randomBytes(3).toString("hex")}`,
+      name,
+      createdDate: now,
+      lastChangedDate: now,
+      versions: {},
+      ...(typeof input.Description === "string" ? { description: input.Description } : {}),
+    };
+    const secretString = optionalString(input, "SecretString");
+    let versionId: string | undefined;
+    if (secretString !== undefined) {
+      versionId = optionalString(input, "ClientRequestToken") ?? randomUUID();
+      secret.versions[versionId] = { secretString, createdDate: now, stages: ["AWSCURRENT"] };
+    }
+    this.#secrets.set(name, secret);
+    this.#save();
+    return { ARN: secret.arn, Name: name, ...(versionId === undefined ? {} : { VersionId: versionId }) };
+  }
+
+  getSecretValue(input: Json): Json {
+    const secret = this.find(requireString(input, "SecretId"));
+    const [versionId, version] = this.#version(
+      secret,
+      optionalString(input, "VersionId"),
+      optionalString(input, "VersionStage"),
+    );
+    return {
+      ARN: secret.arn,
+      Name: secret.name,
+      VersionId: versionId,
+      SecretString: version.secretString,
+      VersionStages: version.stages,
+      CreatedDate: version.createdDate,
+    };
+  }
+
+  putSecretValue(input: Json): Json {
+    const secret = this.find(requireString(input, "SecretId"));
+    const secretString = requireString(input, "SecretString");
+    const versionId = optionalString(input, "ClientRequestToken") ?? randomUUID();
+    const stages = Array.isArray(input.VersionStages) ? input.VersionStages.map(String) : ["AWSCURRENT"];
+    const existing = secret.versions[versionId];
+    if (existing !== undefined) {
+      if (existing.secretString !== secretString) {
+        throw new AwsError(
+          "ResourceExistsException",
+          "You can't modify an existing version, you can only create a new version.",
+        );
+      }
+    } else {
+      secret.versions[versionId] = { secretString, createdDate: epoch(), stages: [] };
+    }
+    for (const stage of stages) this.#moveStage(secret, stage, versionId);
+    secret.lastChangedDate = epoch();
+    this.#save();
+    return {
+      ARN: secret.arn,
+      Name: secret.name,
+      VersionId: versionId,
+      VersionStages: secret.versions[versionId]?.stages ?? [],
+    };
+  }
+
+  updateSecretVersionStage(input: Json): Json {
+    const secret = this.find(requireString(input, "SecretId"));
+    const stage = requireString(input, "VersionStage");
+    const moveTo = optionalString(input, "MoveToVersionId");
+    const removeFrom = optionalString(input, "RemoveFromVersionId");
+    const holder = Object.entries(secret.versions).find(([, v]) => v.stages.includes(stage))?.[0];
+    if (moveTo !== undefined && secret.versions[moveTo] === undefined) {
+      throw new AwsError("ResourceNotFoundException", "Secrets Manager can't find the specified secret version.");
+    }
+    if (holder !== undefined && holder !== moveTo && removeFrom !== holder) {
+      throw new AwsError(
+        "InvalidParameterException",
+        `The staging label ${stage} is currently attached to version ${holder}, so you must explicitly reference that version in RemoveFromVersionId.`,
+      );
+    }
+    if (moveTo !== undefined) {
+      this.#moveStage(secret, stage, moveTo);
+    } else if (removeFrom !== undefined) {
+      const version = secret.versions[removeFrom];
+      if (version !== undefined) version.stages = version.stages.filter((s) => s !== stage);
+    }
+    secret.lastChangedDate = epoch();
+    this.#save();
+    return { ARN: secret.arn, Name: secret.name };
+  }
+
+  describeSecret(input: Json): Json {
+    const secret = this.find(requireString(input, "SecretId"));
+    return {
+      ARN: secret.arn,
+      Name: secret.name,
+      ...(secret.description === undefined ? {} : { Description: secret.description }),
+      CreatedDate: secret.createdDate,
+      LastChangedDate: secret.lastChangedDate,
+      RotationEnabled: secret.rotationEnabled ?? false,
+      ...(secret.rotationLambdaArn === undefined ? {} : { RotationLambdaARN: secret.rotationLambdaArn }),
+      ...(secret.rotationRules === undefined ? {} : { RotationRules: secret.rotationRules }),
+      VersionIdsToStages: Object.fromEntries(Object.entries(secret.versions).map(([id, v]) => [id, v.stages])),
+    };
+  }
+
+  listSecretVersionIds(input: Json): Json {
+    const secret = this.find(requireString(input, "SecretId"));
+    return {
+      ARN: secret.arn,
+      Name: secret.name,
+      Versions: Object.entries(secret.versions).map(([id, v]) => ({
+        VersionId: id,
+        VersionStages: v.stages,
+        CreatedDate: v.createdDate,
+      })),
+    };
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * `npm start`: the local Secrets Manager endpoint (seeded on first start with a dev key and the
+ * demo users) plus the real handlers under serverless-offline on http://localhost:8000.
+ * Ctrl-C stops both. Set AWS_ENDPOINT_URL_SECRETS_MANAGER to use another endpoint (LocalStack).
+ */
+import { spawn } from "node:child_process";
+import { createServer } from "node:net";
+import { ConfigError, loadConfig } from "../shared/config.ts";
+import { ensureDevSecrets } from "./dev-secrets.ts";
+import { DEFAULT_PORT, LocalSecretsManager } from "./secrets-manager.ts";
+
+function port(name: string, fallback: number): number {
+  const raw = process.env[name];
+  const value = raw === undefined || raw === "" ? fallback : Number(raw);
+  if (!Number.isInteger(value) || value < 1 || value > 65_535) {
+    throw new ConfigError(`${name} must be a port number, got "${raw}"`);
+  }
+  return value;
+}
+
+function assertFree(portNumber: number, what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", () =>
+      reject(new ConfigError(`port ${portNumber} (${what}) is already in use: stop what holds it, or set another`)),
+    );
+    probe.listen(portNumber, "127.0.0.1", () => probe.close(() => resolve()));
+  });
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig({ STAGE: "dev", ...process.env });
+  const httpPort = port("PORT", 8000);
+  const lambdaPort = port("LAMBDA_PORT", 8002);
+  await assertFree(httpPort, "PORT, the HTTP API");
+  await assertFree(lambdaPort, "LAMBDA_PORT, serverless-offline's Lambda endpoint");
+
+  let secrets: LocalSecretsManager | undefined;
+  let endpoint = process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER;
+  if (endpoint === undefined || endpoint === "") {
+    const secretsPort = port("LOCAL_SECRETS_PORT", DEFAULT_PORT);
+    await assertFree(secretsPort, "LOCAL_SECRETS_PORT, the local Secrets Manager");
+    secrets = new LocalSecretsManager({
+      port: secretsPort,
+      dataFile: process.env.LOCAL_SECRETS_FILE ?? `.local/secrets-${config.stage}.json`,
+    });
+    await secrets.start();
+    endpoint = secrets.url;
+    for (const name of ensureDevSecrets(secrets.store, config)) console.log(`created secret ${name}`);
+    console.log(`local Secrets Manager listening on ${endpoint}`);
+  } else {
+    console.log(`using the Secrets Manager endpoint ${endpoint}`);
+  }
+
+  const offline = spawn(
+    process.execPath,
+    [
+      "node_modules/osls/bin/serverless.js",
+      "offline",
+      "start",
+      "--stage",
+      config.stage,
+      "--httpPort",
+      String(httpPort),
+      "--lambdaPort",
+      String(lambdaPort),
+    ],
+    {
+      stdio: "inherit",
+      env: {
+        ...process.env,
+        STAGE: config.stage,
+        // serverless-offline hands every AWS_* variable to the handlers.
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoint,
+        AWS_REGION: process.env.AWS_REGION ?? "us-east-1",
+        AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? "local",
+        AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? "local",
+      },
+    },
+  );
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    offline.kill(signal);
+  };
+  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  offline.on("exit", async (code) => {
+    await secrets?.stop();
+    process.exit(stopping ? 0 : (code ?? 1));
+  });
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof ConfigError ? `npm start: ${err.message}` : err);
+  process.exit(1);
+});

@@ -1,0 +1,59 @@
+import { BadRequestError, PayloadTooLargeError, UnauthorizedError, UnsupportedMediaTypeError } from "./errors.ts";
+import type { HttpEvent } from "./http.ts";
+import { MAX_PASSWORD_LENGTH, USERNAME_PATTERN } from "./users.ts";
+
+/** A sign-in body is two short strings; anything larger is refused unread. */
+export const MAX_BODY_BYTES = 4096;
+
+export interface Credentials {
+  readonly username: string;
+  readonly password: string;
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+function header(event: HttpEvent, name: string): string | undefined {
+  for (const [key, value] of Object.entries(event.headers ?? {})) {
+    if (key.toLowerCase() === name) return value;
+  }
+  return undefined;
+}
+
+/**
+ * Reads `{"username","password"}` from a sign-in request. Throws UnsupportedMediaTypeError
+ * unless the body is declared `application/json` (HTML forms and text/plain posts, which
+ * browsers send cross-site without a preflight, cannot sign anyone in), PayloadTooLargeError
+ * above MAX_BODY_BYTES, BadRequestError for a body that is not a JSON object of two strings,
+ * and UnauthorizedError `invalid_credentials` for strings no account can have.
+ */
+export function parseCredentials(event: HttpEvent): Credentials {
+  const contentType = header(event, "content-type")?.split(";")[0]?.trim().toLowerCase();
+  if (contentType !== "application/json") {
+    throw new UnsupportedMediaTypeError("unsupported_media_type", "Send the credentials as application/json.");
+  }
+  const raw = event.body ?? "";
+  const bytes = event.isBase64Encoded ? Buffer.from(raw, "base64") : Buffer.from(raw, "utf8");
+  if (bytes.length > MAX_BODY_BYTES) {
+    throw new PayloadTooLargeError("payload_too_large", `The body must be at most ${MAX_BODY_BYTES} bytes.`);
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(utf8.decode(bytes));
+  } catch {
+    throw new BadRequestError("invalid_json", "The body must be a JSON object.");
+  }
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw new BadRequestError("invalid_json", "The body must be a JSON object.");
+  }
+  const { username, password } = body as Record<string, unknown>;
+  if (typeof username !== "string" || typeof password !== "string") {
+    throw new BadRequestError("invalid_request", '"username" and "password" must both be strings.');
+  }
+  if (!USERNAME_PATTERN.test(username) || password.length === 0 || password.length > MAX_PASSWORD_LENGTH) {
+    throw new UnauthorizedError("invalid_credentials", "Wrong username or password.");
+  }
+  if (password.includes("\u0000")) {
+    throw new BadRequestError("invalid_request", "The password must not contain NUL characters.");
+  }
+  return { username, password };
+}

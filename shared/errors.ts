@@ -1,0 +1,67 @@
+/**
+ * The one error taxonomy of the service. Every error a client may see is an HttpError with a
+ * stable `code`; shared/http.ts turns it into a response. Anything else is a bug or an outage:
+ * it is logged and answered with a generic 500.
+ */
+export type ErrorCode =
+  | "invalid_request"
+  | "invalid_json"
+  | "invalid_credentials"
+  | "missing_token"
+  | "invalid_token"
+  | "ambiguous_token"
+  | "token_expired"
+  | "session_expired"
+  | "refresh_too_early"
+  | "payload_too_large"
+  | "unsupported_media_type"
+  | "service_unavailable";
+
+export abstract class HttpError extends Error {
+  abstract readonly statusCode: number;
+  /** Extra response headers the error calls for (Retry-After). */
+  readonly headers: Readonly<Record<string, string>> = {};
+
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** 400: the request is malformed, or asks for something not allowed yet (refresh_too_early). */
+export class BadRequestError extends HttpError {
+  readonly statusCode = 400;
+}
+
+/** 401: no usable credentials or session. */
+export class UnauthorizedError extends HttpError {
+  readonly statusCode = 401;
+}
+
+/** 413: the body is larger than any valid request. */
+export class PayloadTooLargeError extends HttpError {
+  readonly statusCode = 413;
+}
+
+/** 415: the body is not JSON (blocks login CSRF through HTML forms). */
+export class UnsupportedMediaTypeError extends HttpError {
+  readonly statusCode = 415;
+}
+
+/**
+ * 503: a dependency (the secret store) cannot be used right now. The message is generic; the
+ * cause is logged, never sent.
+ */
+export class ServiceUnavailableError extends HttpError {
+  readonly statusCode = 503;
+  override readonly headers: Readonly<Record<string, string>>;
+
+  constructor(message: string, options: { cause?: unknown; retryAfterSeconds?: number } = {}) {
+    super("service_unavailable", message, options);
+    this.headers = { "Retry-After": String(options.retryAfterSeconds ?? 5) };
+  }
+}

@@ -1,0 +1,85 @@
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import { HttpError } from "./errors.ts";
+import { describeError, log } from "./log.ts";
+
+export type HttpEvent = APIGatewayProxyEventV2;
+export type HttpResult = APIGatewayProxyStructuredResultV2;
+
+/** What a handler tells the request log about the request it served. */
+export interface RequestFacts {
+  user?: string;
+}
+
+export type HttpHandler = (event: HttpEvent, facts: RequestFacts) => Promise<HttpResult>;
+
+// Auth answers must never be stored by a browser or a shared cache.
+const BASE_HEADERS = {
+  "Cache-Control": "no-store",
+  Pragma: "no-cache",
+  "X-Content-Type-Options": "nosniff",
+} as const;
+
+/** A JSON response, with cookies to set if any. */
+export function json(statusCode: number, body: unknown, cookies?: string[]): HttpResult {
+  return {
+    statusCode,
+    headers: { ...BASE_HEADERS, "Content-Type": "application/json; charset=utf-8" },
+    body: JSON.stringify(body),
+    ...(cookies === undefined ? {} : { cookies }),
+  };
+}
+
+/** A plain-text response. */
+export function text(statusCode: number, body: string): HttpResult {
+  return {
+    statusCode,
+    headers: { ...BASE_HEADERS, "Content-Type": "text/plain; charset=utf-8" },
+    body,
+  };
+}
+
+/** The one place where an error becomes a response. Unexpected errors say nothing but an id. */
+export function errorResponse(err: unknown, requestId: string): HttpResult {
+  if (err instanceof HttpError) {
+    const result = json(err.statusCode, { error: err.code, message: err.message });
+    result.headers = { ...result.headers, ...err.headers };
+    return result;
+  }
+  return json(500, {
+    error: "internal_error",
+    message: "An unexpected error occurred.",
+    requestId,
+  });
+}
+
+/**
+ * Wraps a handler: every error becomes a response (see errorResponse), and every request is
+ * logged once with route, status, error code, user, request id and duration.
+ */
+export function httpHandler(route: string, handle: HttpHandler) {
+  return async (event: HttpEvent): Promise<HttpResult> => {
+    const started = performance.now();
+    const requestId = String(event?.requestContext?.requestId ?? "unknown");
+    const facts: RequestFacts = {};
+    let result: HttpResult;
+    let error: unknown;
+    try {
+      result = await handle(event, facts);
+    } catch (err) {
+      error = err;
+      result = errorResponse(err, requestId);
+    }
+    const status = result.statusCode ?? 200;
+    log(status >= 500 ? "error" : "info", "request", {
+      route,
+      method: event?.requestContext?.http?.method,
+      status,
+      error: error instanceof HttpError ? error.code : error === undefined ? undefined : "internal_error",
+      user: facts.user,
+      requestId,
+      durationMs: Math.round((performance.now() - started) * 100) / 100,
+      cause: status >= 500 ? describeError(error instanceof HttpError ? error.cause : error) : undefined,
+    });
+    return result;
+  };
+}

@@ -1,0 +1,52 @@
+/**
+ * What one Lambda container keeps between invocations: its configuration, one Secrets Manager
+ * client, the signing keys and the user directory, each read once and cached. Only handlers
+ * import this module; everything else in shared/ takes its dependencies as arguments.
+ */
+import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { loadConfig } from "./config.ts";
+import { log } from "./log.ts";
+import { CachedSecret, type CacheOptions, secretVersionReader, UnusableSecretError } from "./secret-store.ts";
+import { SigningKeyRing } from "./signing-key.ts";
+import { parseUserDirectory, type UserDirectory } from "./users.ts";
+
+/** Throws ConfigError, naming the variable, at cold start: a bad setting never serves a request. */
+export const config = loadConfig(process.env);
+
+// The endpoint comes from the SDK's standard AWS_ENDPOINT_URL_SECRETS_MANAGER when it is set
+// (locally); there is no other local-versus-cloud switch.
+const client = new SecretsManagerClient({
+  maxAttempts: 2,
+  requestHandler: { connectionTimeout: 1000, requestTimeout: config.secretTimeoutMs },
+});
+
+function cacheOptions(name: string): CacheOptions {
+  return {
+    name,
+    maxAgeMs: config.secretCacheSeconds * 1000,
+    staleMs: config.secretStaleSeconds * 1000,
+    retryAfterFailureMs: 1000,
+  };
+}
+
+/** The signing keys, from the signing-key secret (AWSCURRENT signs, AWSPREVIOUS still verifies). */
+export const signingKeys = new SigningKeyRing(
+  secretVersionReader(client, config.signingKeySecretId, config.secretTimeoutMs),
+  cacheOptions("signing-key"),
+);
+
+const readUsers = secretVersionReader(client, config.usersSecretId, config.secretTimeoutMs);
+
+/** The user directory, from the users secret. */
+export const users = new CachedSecret<UserDirectory>(async () => {
+  const version = await readUsers("AWSCURRENT");
+  if (version === undefined) throw new UnusableSecretError("users secret has no AWSCURRENT version");
+  const { directory, skipped } = parseUserDirectory(version.value);
+  if (skipped > 0) log("warn", "users secret has entries that were skipped", { skipped });
+  return directory;
+}, cacheOptions("users"));
+
+/** The clock of the handlers, in epoch seconds. */
+export function nowSeconds(): number {
+  return Math.floor(Date.now() / 1000);
+}

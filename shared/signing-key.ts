@@ -1,0 +1,148 @@
+import type { webcrypto } from "node:crypto";
+import {
+  CachedSecret,
+  type CacheOptions,
+  type ReadSecretVersion,
+  type SecretVersion,
+  UnusableSecretError,
+} from "./secret-store.ts";
+
+/** A WebCrypto key, as Node types it. */
+export type CryptoKey = webcrypto.CryptoKey;
+
+/** An HMAC key ready for jose, and the secret version it came from (the tokens' `kid`). */
+export interface SigningKey {
+  readonly kid: string;
+  readonly key: CryptoKey;
+}
+
+/** Fewest key bytes accepted: HS256 wants at least the hash size (RFC 7518, 3.2). */
+export const MIN_KEY_BYTES = 32;
+
+/** How a `kid` of ours looks: a Secrets Manager version id. Anything else is refused unread. */
+export const KID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** Before trying again to find a kid it does not know, a container waits at least this long. */
+export const UNKNOWN_KID_RETRY_MS = 10_000;
+
+/**
+ * Decodes the secret value, a JSON Web Key `{"kty":"oct","k":"<base64url>","alg":"HS256"}`, into
+ * raw key bytes. Throws UnusableSecretError, without quoting the value, when it is not such a key
+ * or is shorter than MIN_KEY_BYTES.
+ */
+export function parseSigningKeyJwk(value: string): Uint8Array {
+  let jwk: unknown;
+  try {
+    jwk = JSON.parse(value);
+  } catch {
+    throw new UnusableSecretError("signing key secret is not JSON");
+  }
+  if (typeof jwk !== "object" || jwk === null || Array.isArray(jwk)) {
+    throw new UnusableSecretError("signing key secret is not a JSON object");
+  }
+  const { kty, k, alg } = jwk as Record<string, unknown>;
+  if (kty !== "oct" || typeof k !== "string" || !/^[A-Za-z0-9_-]+$/.test(k)) {
+    throw new UnusableSecretError('signing key secret is not an "oct" JWK with a base64url "k"');
+  }
+  if (alg !== undefined && alg !== "HS256") {
+    throw new UnusableSecretError('signing key secret has an "alg" other than HS256');
+  }
+  const bytes = Buffer.from(k, "base64url");
+  if (bytes.length < MIN_KEY_BYTES) {
+    throw new UnusableSecretError(`signing key is shorter than ${MIN_KEY_BYTES} bytes`);
+  }
+  return new Uint8Array(bytes);
+}
+
+/** Imports key bytes once as a non-extractable HMAC-SHA-256 CryptoKey. */
+export function importSigningKey(bytes: Uint8Array): Promise<CryptoKey> {
+  return globalThis.crypto.subtle.importKey("raw", bytes, { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
+}
+
+interface KeySet {
+  readonly current: SigningKey;
+  /** Read only after a token asked for a kid that is not current. */
+  readonly previous: SigningKey | undefined;
+}
+
+/**
+ * The signing keys of one container: the AWSCURRENT version signs, and verification picks a key
+ * by `kid` among AWSCURRENT and AWSPREVIOUS. In steady state one GetSecretValue per cache age is
+ * made; a `kid` it does not know makes it read both stages again, at most once per
+ * UNKNOWN_KID_RETRY_MS, shared by concurrent requests, so a container that has not seen a
+ * rotation yet catches up, and made-up kids cannot make it hammer the store.
+ * Methods reject with ServiceUnavailableError when the store cannot give a usable key.
+ */
+export class SigningKeyRing {
+  readonly #read: ReadSecretVersion;
+  readonly #now: () => number;
+  readonly #keys: CachedSecret<KeySet>;
+  #last: KeySet | undefined;
+  #catchUp = false;
+  #lastCatchUp = Number.NEGATIVE_INFINITY;
+
+  constructor(read: ReadSecretVersion, options: CacheOptions) {
+    this.#read = read;
+    this.#now = options.now ?? Date.now;
+    this.#keys = new CachedSecret(() => this.#load(), options);
+  }
+
+  /** The key that signs new tokens. */
+  async current(): Promise<SigningKey> {
+    return (await this.#keys.get()).current;
+  }
+
+  /** The key a token's `kid` names, or undefined when it is not AWSCURRENT nor AWSPREVIOUS. */
+  async forKid(kid: string): Promise<SigningKey | undefined> {
+    if (!KID_PATTERN.test(kid)) return undefined;
+    const known = pick(await this.#keys.get(), kid);
+    if (known !== undefined || this.#now() - this.#lastCatchUp < UNKNOWN_KID_RETRY_MS) return known;
+    this.#lastCatchUp = this.#now();
+    this.#catchUp = true;
+    return pick(await this.#keys.reload(), kid);
+  }
+
+  /** Forgets every key, as a new container would. */
+  clear(): void {
+    this.#keys.clear();
+    this.#last = undefined;
+    this.#catchUp = false;
+    this.#lastCatchUp = Number.NEGATIVE_INFINITY;
+  }
+
+  async #load(): Promise<KeySet> {
+    const catchUp = this.#catchUp;
+    this.#catchUp = false;
+    const [current, previous] = await Promise.all([
+      this.#read("AWSCURRENT"),
+      catchUp ? this.#read("AWSPREVIOUS") : undefined,
+    ]);
+    if (current === undefined) throw new UnusableSecretError("signing key secret has no AWSCURRENT version");
+    const last = this.#last;
+    const keys: KeySet = {
+      current: await this.#import(current, last),
+      // Without a catch-up, AWSPREVIOUS is not read again: it moves only when AWSCURRENT does,
+      // so the one already known stays right until the current version changes.
+      previous: catchUp
+        ? previous && (await this.#import(previous, last))
+        : last?.current.kid === current.versionId
+          ? last.previous
+          : undefined,
+    };
+    this.#last = keys;
+    return keys;
+  }
+
+  /** Imports a version's key, reusing the CryptoKey when the version is already known. */
+  async #import(version: SecretVersion, last: KeySet | undefined): Promise<SigningKey> {
+    const known = last === undefined ? undefined : pick(last, version.versionId);
+    if (known !== undefined) return known;
+    return { kid: version.versionId, key: await importSigningKey(parseSigningKeyJwk(version.value)) };
+  }
+}
+
+function pick(keys: KeySet, kid: string): SigningKey | undefined {
+  if (keys.current.kid === kid) return keys.current;
+  if (keys.previous?.kid === kid) return keys.previous;
+  return undefined;
+}

@@ -1,0 +1,144 @@
+/**
+ * Starts the real service for HTTP tests: the local Secrets Manager endpoint (in this process, so
+ * tests can count its calls and inject faults) and serverless-offline running the real handler
+ * bundles, both on free loopback ports. stop() ends both.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { ensureDevSecrets } from "../../local/dev-secrets.ts";
+import { type AsyncOperation, LocalSecretsManager } from "../../local/secrets-manager.ts";
+import { loadConfig } from "../../shared/config.ts";
+
+export interface Service {
+  readonly baseUrl: string;
+  readonly secrets: LocalSecretsManager;
+  /** Every line serverless-offline and the handlers printed so far. */
+  readonly output: string[];
+  /** The handlers' structured log lines so far, parsed. */
+  logs(): Record<string, unknown>[];
+  stop(): Promise<void>;
+}
+
+export interface ServiceOptions {
+  /** Environment for the handlers (TOKEN_TTL_SECONDS, SECRET_CACHE_SECONDS, ...). */
+  env?: Record<string, string>;
+  /** Extra operations for the local endpoint (RotateSecret). */
+  extraOperations?: Record<string, AsyncOperation>;
+  /** Use this endpoint instead of starting one (it must already hold the secrets). */
+  secrets?: LocalSecretsManager;
+}
+
+/** A port that was free a moment ago on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+let instances = 0;
+
+export async function startService(options: ServiceOptions = {}): Promise<Service> {
+  const env = { STAGE: "dev", ...options.env };
+  const secrets =
+    options.secrets ??
+    (await new LocalSecretsManager({
+      port: 0,
+      ...(options.extraOperations ? { extraOperations: options.extraOperations } : {}),
+    }).start());
+  ensureDevSecrets(secrets.store, loadConfig(env));
+  const [httpPort, lambdaPort] = [await freePort(), await freePort()];
+  const workFolder = `.esbuild-test-${process.pid}-${instances++}`;
+  const output: string[] = [];
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [
+      "node_modules/osls/bin/serverless.js",
+      "offline",
+      "start",
+      "--stage",
+      env.STAGE,
+      "--httpPort",
+      String(httpPort),
+      "--lambdaPort",
+      String(lambdaPort),
+    ],
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        ...env,
+        ESBUILD_WORK_FOLDER: workFolder,
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
+        AWS_REGION: "us-east-1",
+        AWS_ACCESS_KEY_ID: "test",
+        AWS_SECRET_ACCESS_KEY: "test",
+      },
+    },
+  );
+  let stopped: Promise<void> | undefined;
+  const stop = () => {
+    stopped ??= (async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+        child.kill("SIGTERM");
+        const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+        await exited;
+        clearTimeout(timer);
+      }
+      if (options.secrets === undefined) await secrets.stop();
+      rmSync(workFolder, { recursive: true, force: true });
+    })();
+    return stopped;
+  };
+
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`serverless-offline did not start:\n${output.join("\n")}`)),
+      90_000,
+    );
+    const onData = (chunk: Buffer) => {
+      for (const line of chunk.toString("utf8").split("\n")) {
+        if (line.trim() !== "") output.push(line);
+        if (line.includes("Server ready")) {
+          clearTimeout(timer);
+          resolve();
+        }
+      }
+    };
+    child.stdout?.on("data", onData);
+    child.stderr?.on("data", onData);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`serverless-offline exited with ${code}:\n${output.join("\n")}`));
+    });
+  }).catch(async (err: unknown) => {
+    await stop();
+    throw err;
+  });
+
+  return {
+    baseUrl: `http://127.0.0.1:${httpPort}`,
+    secrets,
+    output,
+    logs: () =>
+      output.flatMap((line) => {
+        const start = line.indexOf("{");
+        if (start < 0) return [];
+        try {
+          const parsed = JSON.parse(line.slice(start)) as unknown;
+          return typeof parsed === "object" && parsed !== null ? [parsed as Record<string, unknown>] : [];
+        } catch {
+          return [];
+        }
+      }),
+    stop,
+  };
+}

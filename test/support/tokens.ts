@@ -1,0 +1,39 @@
+/** Mints tokens in the test with real crypto: valid ones with the dev key, and forgeries. */
+import { randomUUID } from "node:crypto";
+import { type JWTPayload, SignJWT } from "jose";
+import type { LocalSecretsManager } from "../../local/secrets-manager.ts";
+
+export const ISSUER = "serverless-jwt-auth";
+export const AUDIENCE = "serverless-jwt-auth/dev";
+export const KEY_SECRET = "serverless-jwt-auth/dev/signing-key";
+
+/** The dev signing key as the local endpoint holds it: its version id and raw bytes. */
+export function devKey(secrets: LocalSecretsManager, stage = "AWSCURRENT"): { kid: string; bytes: Uint8Array } {
+  const value = secrets.store.getSecretValue({ SecretId: KEY_SECRET, VersionStage: stage });
+  const jwk = JSON.parse(String(value.SecretString)) as { k: string };
+  return { kid: String(value.VersionId), bytes: new Uint8Array(Buffer.from(jwk.k, "base64url")) };
+}
+
+export const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+/** A session token as the service would issue it, with any claim or header overridden. */
+export function mintToken(
+  key: { kid: string; bytes: Uint8Array },
+  options: { claims?: JWTPayload; header?: Record<string, unknown>; now?: number } = {},
+): Promise<string> {
+  const now = options.now ?? nowSeconds();
+  const claims: JWTPayload = {
+    sub: "user1",
+    iss: ISSUER,
+    aud: AUDIENCE,
+    iat: now,
+    exp: now + 300,
+    jti: randomUUID(),
+    auth_time: now,
+    ...options.claims,
+  };
+  for (const [name, value] of Object.entries(claims)) if (value === undefined) delete claims[name];
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: "HS256", typ: "session+jwt", kid: key.kid, ...options.header } as never)
+    .sign(key.bytes);
+}
