@@ -14,7 +14,7 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 function header(event: HttpEvent, name: string): string | undefined {
   for (const [key, value] of Object.entries(event.headers ?? {})) {
-    if (key.toLowerCase() === name) return value;
+    if (key.toLowerCase() === name && typeof value === "string") return value;
   }
   return undefined;
 }
@@ -31,7 +31,7 @@ export function parseCredentials(event: HttpEvent): Credentials {
   if (contentType !== "application/json") {
     throw new UnsupportedMediaTypeError("unsupported_media_type", "Send the credentials as application/json.");
   }
-  const raw = event.body ?? "";
+  const raw = typeof event.body === "string" ? event.body : "";
   const bytes = event.isBase64Encoded ? Buffer.from(raw, "base64") : Buffer.from(raw, "utf8");
   if (bytes.length > MAX_BODY_BYTES) {
     throw new PayloadTooLargeError("payload_too_large", `The body must be at most ${MAX_BODY_BYTES} bytes.`);

@@ -1,0 +1,155 @@
+/**
+ * Secret-store faults, injected at the local Secrets Manager endpoint so the real SDK client meets
+ * them over HTTP: every one is a 503 with a JSON error and Retry-After, never a 500 or a hang; a
+ * cached key keeps serving for a bounded time; the service recovers by itself.
+ */
+import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import type { Fault } from "../local/secrets-manager.ts";
+import { httpApiEvent, loadContainer, signInEvent } from "./support/in-process.ts";
+import { devKey, KEY_SECRET, mintToken } from "./support/tokens.ts";
+
+// Cache age 0: every request reads the store, so each fault is met at once; a value read less
+// than 2 s ago may still be served while the store fails.
+let container: Awaited<ReturnType<typeof loadContainer>>;
+let goodKey: string;
+const logLines: string[] = [];
+
+beforeAll(async () => {
+  container = await loadContainer({ SECRET_CACHE_SECONDS: "0", SECRET_STALE_SECONDS: "2", SECRET_TIMEOUT_MS: "500" });
+  goodKey = String(container.secrets.store.getSecretValue({ SecretId: KEY_SECRET }).SecretString);
+  vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
+    logLines.push(String(chunk));
+    return true;
+  });
+});
+
+afterEach(async () => {
+  container.secrets.setFault({ kind: "none" });
+  await container.secrets.start().catch(() => undefined); // back up if a test stopped it
+  if (container.secrets.store.getSecretValue({ SecretId: KEY_SECRET }).SecretString !== goodKey) {
+    container.secrets.store.putSecretValue({ SecretId: KEY_SECRET, SecretString: goodKey });
+  }
+  container.coldStart();
+  logLines.length = 0;
+});
+
+afterAll(async () => {
+  vi.restoreAllMocks();
+  await container?.secrets.stop();
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function welcome(token: string) {
+  return (await container.handlers.welcome(
+    httpApiEvent({ rawPath: "/welcome", cookies: [`token=${token}`] }),
+  )) as APIGatewayProxyStructuredResultV2;
+}
+
+function expectUnavailable(result: APIGatewayProxyStructuredResultV2) {
+  expect(result.statusCode).toBe(503);
+  expect(result.headers).toMatchObject({ "Retry-After": "5", "Cache-Control": "no-store" });
+  expect(JSON.parse(String(result.body))).toEqual({
+    error: "service_unavailable",
+    message: "The service is temporarily unavailable. Try again shortly.",
+  });
+  expect(result.cookies).toBeUndefined();
+}
+
+function requestLogs(): Record<string, unknown>[] {
+  return logLines.flatMap((line) => {
+    const parsed = JSON.parse(line) as Record<string, unknown>;
+    return parsed.message === "request" ? [parsed] : [];
+  });
+}
+
+const faults: [string, Fault, string][] = [
+  ["throttling", { kind: "throttle" }, "ThrottlingException"],
+  ["access denied", { kind: "error", type: "AccessDeniedException" }, "AccessDeniedException"],
+  ["a missing secret", { kind: "error", type: "ResourceNotFoundException" }, "ResourceNotFoundException"],
+  ["an internal error", { kind: "error", type: "InternalServiceError", statusCode: 500 }, "InternalServiceError"],
+  ["a dropped connection", { kind: "hang-up" }, ""],
+  ["a reply slower than SECRET_TIMEOUT_MS", { kind: "delay", ms: 3000 }, ""],
+];
+
+describe("with nothing cached", () => {
+  it.each(faults)("answers 503 with Retry-After to %s, for welcome and signin", async (_name, fault, cause) => {
+    const token = await mintToken(devKey(container.secrets));
+    container.secrets.setFault(fault);
+
+    expectUnavailable(await welcome(token));
+    container.coldStart();
+    expectUnavailable(
+      (await container.handlers.signin(signInEvent({ username: "user1", password: "password1" }))) as never,
+    );
+    const [logged] = requestLogs();
+    expect(logged).toMatchObject({ route: "welcome", status: 503, error: "service_unavailable" });
+    expect(JSON.stringify(logged)).toContain(cause);
+  });
+
+  it("answers 503 when the endpoint is gone", async () => {
+    const token = await mintToken(devKey(container.secrets));
+    await container.secrets.stop();
+    expectUnavailable(await welcome(token));
+  });
+
+  it.each([
+    ["not JSON", "not json at all"],
+    ["not a JWK", JSON.stringify({ kty: "RSA", n: "abc", e: "AQAB" })],
+    [
+      "shorter than 32 bytes",
+      JSON.stringify({ kty: "oct", k: Buffer.alloc(31, 7).toString("base64url"), alg: "HS256" }),
+    ],
+    [
+      "for another algorithm",
+      JSON.stringify({ kty: "oct", k: Buffer.alloc(64, 7).toString("base64url"), alg: "HS512" }),
+    ],
+  ])(
+    "refuses a signing key that is %s with 503 and a log line that names the problem, not the value",
+    async (_name, value) => {
+      const token = await mintToken(devKey(container.secrets));
+      container.secrets.store.putSecretValue({ SecretId: KEY_SECRET, SecretString: value });
+
+      expectUnavailable(await welcome(token));
+      const [logged] = requestLogs();
+      expect(JSON.stringify(logged)).toContain("UnusableSecretError");
+      expect(logLines.join("")).not.toContain(value);
+    },
+  );
+});
+
+describe("with a key cached", () => {
+  it("keeps serving from the cached key while the store fails, then answers 503 once it is too old", async () => {
+    const token = await mintToken(devKey(container.secrets));
+    expect((await welcome(token)).statusCode).toBe(200);
+    container.secrets.setFault({ kind: "throttle" });
+
+    const during = await welcome(token);
+    expect(during.statusCode).toBe(200);
+    expect(logLines.join("")).toContain("secret store failed; using the cached value");
+
+    await sleep(2100); // past SECRET_CACHE_SECONDS (0) + SECRET_STALE_SECONDS (2)
+    expectUnavailable(await welcome(token));
+  });
+
+  it("recovers by itself once the store is back, with no restart", async () => {
+    const token = await mintToken(devKey(container.secrets));
+    container.secrets.setFault({ kind: "error", type: "AccessDeniedException" });
+    expectUnavailable(await welcome(token));
+
+    container.secrets.setFault({ kind: "none" });
+    await sleep(1100); // a failed read is not retried for 1 s, so an outage is not hammered
+    expect((await welcome(token)).statusCode).toBe(200);
+  });
+
+  it("does not hammer a failing store: requests within a second of a failure share its answer", async () => {
+    const token = await mintToken(devKey(container.secrets));
+    container.secrets.setFault({ kind: "error", type: "AccessDeniedException" });
+    container.secrets.resetCalls();
+
+    const results = await Promise.all(Array.from({ length: 20 }, () => welcome(token)));
+    for (const result of results) expectUnavailable(result);
+    expect(container.secrets.count("GetSecretValue")).toBe(1);
+  });
+});
