@@ -16,7 +16,7 @@ let goodKey: string;
 const logLines: string[] = [];
 
 beforeAll(async () => {
-  container = await loadContainer({ SECRET_CACHE_SECONDS: "0", SECRET_STALE_SECONDS: "2", SECRET_TIMEOUT_MS: "500" });
+  container = await loadContainer({ SECRET_CACHE_SECONDS: "0", SECRET_STALE_SECONDS: "2", SECRET_TIMEOUT_MS: "1500" });
   goodKey = String(container.secrets.store.getSecretValue({ SecretId: KEY_SECRET }).SecretString);
   vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
     logLines.push(String(chunk));
