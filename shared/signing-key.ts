@@ -1,4 +1,4 @@
-import type { webcrypto } from "node:crypto";
+import { randomBytes, type webcrypto } from "node:crypto";
 import {
   CachedSecret,
   type CacheOptions,
@@ -52,6 +52,11 @@ export function parseSigningKeyJwk(value: string): Uint8Array {
     throw new UnusableSecretError(`signing key is shorter than ${MIN_KEY_BYTES} bytes`);
   }
   return new Uint8Array(bytes);
+}
+
+/** A new random key of MIN_KEY_BYTES as the JSON Web Key the signing-key secret holds. */
+export function newSigningKeyJwk(): string {
+  return JSON.stringify({ kty: "oct", k: randomBytes(MIN_KEY_BYTES).toString("base64url"), alg: "HS256" });
 }
 
 /** Imports key bytes once as a non-extractable HMAC-SHA-256 CryptoKey. */
