@@ -1,13 +1,8 @@
 /** First-start content of the local secret store: a random dev signing key and the demo users. */
-import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { Config } from "../shared/config.ts";
+import { newSigningKeyJwk } from "../shared/signing-key.ts";
 import type { SecretStore } from "./secret-store.ts";
-
-/** A new random HS256 key as the JSON Web Key the signing-key secret holds. */
-export function newSigningKeyJwk(): string {
-  return JSON.stringify({ kty: "oct", k: randomBytes(32).toString("base64url"), alg: "HS256" });
-}
 
 /** The demo users' scrypt hashes (user1/password1, user2/password2, as in the tutorial). */
 export function demoUsers(): string {

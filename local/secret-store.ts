@@ -22,7 +22,8 @@ export class AwsError extends Error {
 }
 
 interface StoredVersion {
-  secretString: string;
+  /** Absent while a rotation has created the AWSPENDING version but not yet its value. */
+  secretString?: string;
   createdDate: number;
   stages: string[];
 }
@@ -166,6 +167,12 @@ export class SecretStore {
       optionalString(input, "VersionId"),
       optionalString(input, "VersionStage"),
     );
+    if (version.secretString === undefined) {
+      throw new AwsError(
+        "ResourceNotFoundException",
+        "Secrets Manager can't find the specified secret value for staging label or version id.",
+      );
+    }
     return {
       ARN: secret.arn,
       Name: secret.name,
@@ -182,16 +189,18 @@ export class SecretStore {
     const versionId = optionalString(input, "ClientRequestToken") ?? randomUUID();
     const stages = Array.isArray(input.VersionStages) ? input.VersionStages.map(String) : ["AWSCURRENT"];
     const existing = secret.versions[versionId];
-    if (existing !== undefined) {
+    if (existing?.secretString !== undefined) {
       if (existing.secretString !== secretString) {
         throw new AwsError(
           "ResourceExistsException",
           "You can't modify an existing version, you can only create a new version.",
         );
       }
-    } else {
-      secret.versions[versionId] = { secretString, createdDate: epoch(), stages: [] };
+      // The same request again is ignored, as AWS does for a repeated ClientRequestToken.
+      return { ARN: secret.arn, Name: secret.name, VersionId: versionId, VersionStages: existing.stages };
     }
+    if (existing !== undefined) existing.secretString = secretString;
+    else secret.versions[versionId] = { secretString, createdDate: epoch(), stages: [] };
     for (const stage of stages) this.#moveStage(secret, stage, versionId);
     secret.lastChangedDate = epoch();
     this.#save();
@@ -212,6 +221,18 @@ export class SecretStore {
     if (moveTo !== undefined && secret.versions[moveTo] === undefined) {
       throw new AwsError("ResourceNotFoundException", "Secrets Manager can't find the specified secret version.");
     }
+    if (removeFrom !== undefined && !secret.versions[removeFrom]?.stages.includes(stage)) {
+      throw new AwsError(
+        "InvalidParameterException",
+        `The staging label ${stage} is not attached to version ${removeFrom}, so it can't be removed from it.`,
+      );
+    }
+    if (stage === "AWSCURRENT" && moveTo === undefined) {
+      throw new AwsError(
+        "InvalidParameterException",
+        "You can't remove the staging label AWSCURRENT from a version; move it to another version instead.",
+      );
+    }
     if (holder !== undefined && holder !== moveTo && removeFrom !== holder) {
       throw new AwsError(
         "InvalidParameterException",
@@ -229,6 +250,47 @@ export class SecretStore {
     return { ARN: secret.arn, Name: secret.name };
   }
 
+  /** The version AWSPENDING marks while a rotation is unfinished (it is not also AWSCURRENT). */
+  unfinishedRotation(secretId: string): string | undefined {
+    const secret = this.find(secretId);
+    return Object.entries(secret.versions).find(
+      ([, v]) => v.stages.includes("AWSPENDING") && !v.stages.includes("AWSCURRENT"),
+    )?.[0];
+  }
+
+  /**
+   * The synchronous half of RotateSecret: records the rotation settings (RotationEnabled,
+   * RotationLambdaARN, RotationRules) and, as AWS does before it calls the rotation function,
+   * creates the version `versionId` with the label AWSPENDING and no value yet (none when
+   * `versionId` is undefined: RotateImmediately false only records the settings). Throws
+   * InvalidRequestException when the secret has no rotation function and none is given.
+   */
+  beginRotation(input: Json, versionId: string | undefined): Json {
+    const secret = this.find(requireString(input, "SecretId"));
+    const lambdaArn = optionalString(input, "RotationLambdaARN") ?? secret.rotationLambdaArn;
+    if (lambdaArn === undefined) {
+      throw new AwsError("InvalidRequestException", "No Lambda rotation function ARN is associated with this secret.");
+    }
+    const rules = input.RotationRules;
+    if (rules !== undefined && (typeof rules !== "object" || rules === null || Array.isArray(rules))) {
+      throw new AwsError("InvalidParameterException", "RotationRules must be an object.");
+    }
+    secret.rotationLambdaArn = lambdaArn;
+    if (rules !== undefined) secret.rotationRules = rules as Record<string, unknown>;
+    secret.rotationEnabled = true;
+    if (versionId === undefined) {
+      this.#save();
+      return { ARN: secret.arn, Name: secret.name };
+    }
+    if (secret.versions[versionId] === undefined) {
+      secret.versions[versionId] = { createdDate: epoch(), stages: [] };
+    }
+    this.#moveStage(secret, "AWSPENDING", versionId);
+    secret.lastChangedDate = epoch();
+    this.#save();
+    return { ARN: secret.arn, Name: secret.name, VersionId: versionId };
+  }
+
   describeSecret(input: Json): Json {
     const secret = this.find(requireString(input, "SecretId"));
     return {
@@ -240,7 +302,12 @@ export class SecretStore {
       RotationEnabled: secret.rotationEnabled ?? false,
       ...(secret.rotationLambdaArn === undefined ? {} : { RotationLambdaARN: secret.rotationLambdaArn }),
       ...(secret.rotationRules === undefined ? {} : { RotationRules: secret.rotationRules }),
-      VersionIdsToStages: Object.fromEntries(Object.entries(secret.versions).map(([id, v]) => [id, v.stages])),
+      // Versions without a label are deprecated; AWS leaves them out.
+      VersionIdsToStages: Object.fromEntries(
+        Object.entries(secret.versions)
+          .filter(([, v]) => v.stages.length > 0)
+          .map(([id, v]) => [id, v.stages]),
+      ),
     };
   }
 
@@ -249,11 +316,13 @@ export class SecretStore {
     return {
       ARN: secret.arn,
       Name: secret.name,
-      Versions: Object.entries(secret.versions).map(([id, v]) => ({
-        VersionId: id,
-        VersionStages: v.stages,
-        CreatedDate: v.createdDate,
-      })),
+      Versions: Object.entries(secret.versions)
+        .filter(([, v]) => v.stages.length > 0 || input.IncludeDeprecated === true)
+        .map(([id, v]) => ({
+          VersionId: id,
+          VersionStages: v.stages,
+          CreatedDate: v.createdDate,
+        })),
     };
   }
 }

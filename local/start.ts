@@ -7,6 +7,7 @@ import { spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { ConfigError, loadConfig } from "../shared/config.ts";
 import { ensureDevSecrets } from "./dev-secrets.ts";
+import { rotateSecretOperation } from "./rotation.ts";
 import { DEFAULT_PORT, LocalSecretsManager } from "./secrets-manager.ts";
 
 function port(name: string, fallback: number): number {
@@ -40,13 +41,15 @@ async function main(): Promise<void> {
   if (endpoint === undefined || endpoint === "") {
     const secretsPort = port("LOCAL_SECRETS_PORT", DEFAULT_PORT);
     await assertFree(secretsPort, "LOCAL_SECRETS_PORT, the local Secrets Manager");
-    secrets = new LocalSecretsManager({
+    const local: LocalSecretsManager = new LocalSecretsManager({
       port: secretsPort,
       dataFile: process.env.LOCAL_SECRETS_FILE ?? `.local/secrets-${config.stage}.json`,
+      // RotateSecret runs the project's rotation steps against this endpoint: `npm run rotate-key`.
+      extraOperations: { RotateSecret: rotateSecretOperation((): string => local.url) },
     });
-    await secrets.start();
-    endpoint = secrets.url;
-    for (const name of ensureDevSecrets(secrets.store, config)) console.log(`created secret ${name}`);
+    secrets = await local.start();
+    endpoint = local.url;
+    for (const name of ensureDevSecrets(local.store, config)) console.log(`created secret ${name}`);
     console.log(`local Secrets Manager listening on ${endpoint}`);
   } else {
     console.log(`using the Secrets Manager endpoint ${endpoint}`);

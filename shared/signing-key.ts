@@ -1,4 +1,5 @@
-import type { webcrypto } from "node:crypto";
+import { randomBytes, type webcrypto } from "node:crypto";
+import { log } from "./log.ts";
 import {
   CachedSecret,
   type CacheOptions,
@@ -54,6 +55,11 @@ export function parseSigningKeyJwk(value: string): Uint8Array {
   return new Uint8Array(bytes);
 }
 
+/** A new random key of MIN_KEY_BYTES as the JSON Web Key the signing-key secret holds. */
+export function newSigningKeyJwk(): string {
+  return JSON.stringify({ kty: "oct", k: randomBytes(MIN_KEY_BYTES).toString("base64url"), alg: "HS256" });
+}
+
 /** Imports key bytes once as a non-extractable HMAC-SHA-256 CryptoKey. */
 export function importSigningKey(bytes: Uint8Array): Promise<CryptoKey> {
   return globalThis.crypto.subtle.importKey("raw", bytes, { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
@@ -61,14 +67,15 @@ export function importSigningKey(bytes: Uint8Array): Promise<CryptoKey> {
 
 interface KeySet {
   readonly current: SigningKey;
-  /** Read only after a token asked for a kid that is not current. */
+  /** Read after a token asked for a kid that is not current, or when AWSCURRENT changed. */
   readonly previous: SigningKey | undefined;
 }
 
 /**
  * The signing keys of one container: the AWSCURRENT version signs, and verification picks a key
  * by `kid` among AWSCURRENT and AWSPREVIOUS. In steady state one GetSecretValue per cache age is
- * made; a `kid` it does not know makes it read both stages again, at most once per
+ * made (two when that read finds a new AWSCURRENT, to learn the AWSPREVIOUS that came with it);
+ * a `kid` it does not know makes it read both stages again, at most once per
  * UNKNOWN_KID_RETRY_MS, shared by concurrent requests, so a container that has not seen a
  * rotation yet catches up, and made-up kids cannot make it hammer the store.
  * Methods reject with ServiceUnavailableError when the store cannot give a usable key.
@@ -78,7 +85,9 @@ export class SigningKeyRing {
   readonly #now: () => number;
   readonly #keys: CachedSecret<KeySet>;
   #last: KeySet | undefined;
-  #catchUp = false;
+  /** Set when a catch-up is asked for; the next load to start reads both stages and clears it. */
+  #catchUpAsked = false;
+  #catchUp: Promise<KeySet> | undefined;
   #lastCatchUp = Number.NEGATIVE_INFINITY;
 
   constructor(read: ReadSecretVersion, options: CacheOptions) {
@@ -96,41 +105,81 @@ export class SigningKeyRing {
   async forKid(kid: string): Promise<SigningKey | undefined> {
     if (!KID_PATTERN.test(kid)) return undefined;
     const known = pick(await this.#keys.get(), kid);
-    if (known !== undefined || this.#now() - this.#lastCatchUp < UNKNOWN_KID_RETRY_MS) return known;
-    this.#lastCatchUp = this.#now();
-    this.#catchUp = true;
-    return pick(await this.#keys.reload(), kid);
+    if (known !== undefined) return known;
+    return pick(await this.#caughtUp(), kid);
   }
 
   /** Forgets every key, as a new container would. */
   clear(): void {
     this.#keys.clear();
     this.#last = undefined;
-    this.#catchUp = false;
+    this.#catchUpAsked = false;
+    this.#catchUp = undefined;
     this.#lastCatchUp = Number.NEGATIVE_INFINITY;
   }
 
+  /**
+   * Both stages read again, or the cached keys when the last catch-up was too recent. Requests
+   * that arrive while a catch-up is under way wait for it rather than being refused.
+   */
+  #caughtUp(): Promise<KeySet> {
+    if (this.#catchUp !== undefined) return this.#catchUp;
+    if (this.#now() - this.#lastCatchUp < UNKNOWN_KID_RETRY_MS) return this.#keys.get();
+    this.#lastCatchUp = this.#now();
+    this.#catchUp = (async () => {
+      this.#catchUpAsked = true;
+      let keys = await this.#keys.reload();
+      // A load already under way when the catch-up was asked read AWSCURRENT only: read again.
+      if (this.#catchUpAsked) keys = await this.#keys.reload();
+      return keys;
+    })().finally(() => {
+      this.#catchUp = undefined;
+    });
+    return this.#catchUp;
+  }
+
   async #load(): Promise<KeySet> {
-    const catchUp = this.#catchUp;
-    this.#catchUp = false;
-    const [current, previous] = await Promise.all([
+    const catchUp = this.#catchUpAsked;
+    this.#catchUpAsked = false;
+    const last = this.#last;
+    const [current, previousRead] = await Promise.all([
       this.#read("AWSCURRENT"),
       catchUp ? this.#read("AWSPREVIOUS") : undefined,
     ]);
     if (current === undefined) throw new UnusableSecretError("signing key secret has no AWSCURRENT version");
-    const last = this.#last;
+    let previous: SigningKey | undefined;
+    if (catchUp) {
+      previous = await this.#importPrevious(previousRead, last);
+    } else if (last?.current.kid === current.versionId) {
+      // AWSPREVIOUS moves only when AWSCURRENT does, so the one already known is still right.
+      previous = last.previous;
+    } else if (last !== undefined) {
+      // A rotation happened since the last read: the sessions signed just before it carry the
+      // new AWSPREVIOUS, so learn it now rather than spend the rate-limited catch-up on it.
+      previous = await this.#importPrevious(await this.#read("AWSPREVIOUS"), last);
+    }
     const keys: KeySet = {
       current: await this.#import(current, last),
-      // Without a catch-up, AWSPREVIOUS is not read again: it moves only when AWSCURRENT does,
-      // so the one already known stays right until the current version changes.
-      previous: catchUp
-        ? previous && (await this.#import(previous, last))
-        : last?.current.kid === current.versionId
-          ? last.previous
-          : undefined,
+      // A rotation between the two reads can make both name one version; keep it once.
+      previous: previous?.kid === current.versionId ? undefined : previous,
     };
     this.#last = keys;
     return keys;
+  }
+
+  /**
+   * The previous key, or none when there is no AWSPREVIOUS or it is unusable: a bad old version
+   * must not take the current key down with it, it only ends the sessions it signed.
+   */
+  async #importPrevious(version: SecretVersion | undefined, last: KeySet | undefined) {
+    if (version === undefined) return undefined;
+    try {
+      return await this.#import(version, last);
+    } catch (err) {
+      if (!(err instanceof UnusableSecretError)) throw err;
+      log("warn", "AWSPREVIOUS signing key is unusable; only AWSCURRENT verifies", { cause: err.message });
+      return undefined;
+    }
   }
 
   /** Imports a version's key, reusing the CryptoKey when the version is already known. */

@@ -4,10 +4,10 @@
  */
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { newSigningKeyJwk } from "../local/dev-secrets.ts";
+
 import { LocalSecretsManager } from "../local/secrets-manager.ts";
 import { secretVersionReader } from "../shared/secret-store.ts";
-import { SigningKeyRing, UNKNOWN_KID_RETRY_MS } from "../shared/signing-key.ts";
+import { newSigningKeyJwk, SigningKeyRing, UNKNOWN_KID_RETRY_MS } from "../shared/signing-key.ts";
 
 const SECRET = "test/signing-key";
 let secrets: LocalSecretsManager;

@@ -1,0 +1,42 @@
+/**
+ * `npm run rotate-key`: rotates the signing key of a running `npm start` by calling RotateSecret
+ * on its local endpoint (http://127.0.0.1:${LOCAL_SECRETS_PORT:-4566}), which runs the project's
+ * four rotation steps. With `--aws`, asks AWS Secrets Manager instead (the deployed schedule's
+ * rotation function does the work). Options: --stage <stage> (default dev), --secret-id <id>, --aws.
+ */
+import { parseArgs } from "node:util";
+import { RotateSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { loadConfig } from "../shared/config.ts";
+import { LOCAL_ROTATION_LAMBDA_ARN } from "./rotation.ts";
+import { DEFAULT_PORT } from "./secrets-manager.ts";
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { stage: { type: "string" }, "secret-id": { type: "string" }, aws: { type: "boolean" } },
+  });
+  const config = loadConfig({ ...process.env, ...(values.stage ? { STAGE: values.stage } : {}) });
+  const secretId = values["secret-id"] ?? config.signingKeySecretId;
+  const local = !values.aws && !process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER;
+  if (local) {
+    process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = `http://127.0.0.1:${process.env.LOCAL_SECRETS_PORT || DEFAULT_PORT}`;
+    process.env.AWS_REGION ??= "us-east-1";
+    process.env.AWS_ACCESS_KEY_ID ??= "local";
+    process.env.AWS_SECRET_ACCESS_KEY ??= "local";
+  }
+  const client = new SecretsManagerClient({ maxAttempts: 1 });
+  const result = await client.send(
+    new RotateSecretCommand({
+      SecretId: secretId,
+      // AWS keeps the function the stack configured; the local endpoint records the same name.
+      ...(local ? { RotationLambdaARN: LOCAL_ROTATION_LAMBDA_ARN } : {}),
+    }),
+  );
+  console.log(`${local ? "rotated" : "started rotating"} ${secretId}: new version ${result.VersionId}`);
+  console.log("tokens signed before stay valid; running functions sign with the new key once their cache expires");
+}
+
+main().catch((err: unknown) => {
+  const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  console.error(`rotate-key: ${message}`);
+  process.exit(1);
+});

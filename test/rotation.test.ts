@@ -1,0 +1,287 @@
+/**
+ * The rotation contract of the signing key, step by step, against the local Secrets Manager
+ * endpoint with the real SDK client, and RotateSecret as the local endpoint runs it.
+ */
+import { randomUUID } from "node:crypto";
+import {
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  PutSecretValueCommand,
+  RotateSecretCommand,
+  SecretsManagerClient,
+} from "@aws-sdk/client-secrets-manager";
+import { afterAll, beforeEach, describe, expect, it } from "vitest";
+import { ensureDevSecrets } from "../local/dev-secrets.ts";
+import { LOCAL_ROTATION_LAMBDA_ARN, rotateSecretOperation } from "../local/rotation.ts";
+import { LocalSecretsManager } from "../local/secrets-manager.ts";
+import { loadConfig } from "../shared/config.ts";
+import { parseRotationEvent, RotationError, type RotationStep, rotateSigningKey } from "../shared/rotation.ts";
+import { KEY_SECRET } from "./support/tokens.ts";
+
+let secrets: LocalSecretsManager;
+let client: SecretsManagerClient;
+
+beforeEach(async () => {
+  await secrets?.stop();
+  client?.destroy();
+  const local: LocalSecretsManager = new LocalSecretsManager({
+    port: 0,
+    extraOperations: { RotateSecret: rotateSecretOperation((): string => local.url) },
+  });
+  secrets = await local.start();
+  ensureDevSecrets(secrets.store, loadConfig({ STAGE: "dev" }));
+  client = new SecretsManagerClient({
+    endpoint: secrets.url,
+    region: "us-east-1",
+    credentials: { accessKeyId: "test", secretAccessKey: "test" },
+    maxAttempts: 1,
+  });
+});
+
+afterAll(async () => {
+  client?.destroy();
+  await secrets?.stop();
+});
+
+/** What Secrets Manager does before it calls createSecret: settings, and an empty AWSPENDING version. */
+function beginRotation(): string {
+  const token = randomUUID();
+  secrets.store.beginRotation({ SecretId: KEY_SECRET, RotationLambdaARN: LOCAL_ROTATION_LAMBDA_ARN }, token);
+  return token;
+}
+
+const step = (Step: RotationStep, token: string) =>
+  rotateSigningKey(client, { SecretId: KEY_SECRET, ClientRequestToken: token, Step });
+
+async function stages(): Promise<Record<string, string[]>> {
+  return (await client.send(new DescribeSecretCommand({ SecretId: KEY_SECRET }))).VersionIdsToStages ?? {};
+}
+
+async function pendingValue(token: string): Promise<string | undefined> {
+  const read = { SecretId: KEY_SECRET, VersionId: token, VersionStage: "AWSPENDING" };
+  return (await client.send(new GetSecretValueCommand(read))).SecretString;
+}
+
+function currentVersion(): string {
+  return String(secrets.store.getSecretValue({ SecretId: KEY_SECRET }).VersionId);
+}
+
+describe("createSecret", () => {
+  it("stores a new random 32-byte HS256 JWK as AWSPENDING under the request token", async () => {
+    const current = currentVersion();
+    const token = beginRotation();
+
+    await step("createSecret", token);
+
+    const jwk = JSON.parse(String(await pendingValue(token)));
+    expect(Object.keys(jwk).sort()).toEqual(["alg", "k", "kty"]);
+    expect(jwk).toMatchObject({ kty: "oct", alg: "HS256" });
+    expect(Buffer.from(jwk.k, "base64url")).toHaveLength(32);
+    expect(await stages()).toEqual({ [current]: ["AWSCURRENT"], [token]: ["AWSPENDING"] });
+  });
+
+  it("keeps the pending key when repeated with the same token", async () => {
+    const token = beginRotation();
+    await step("createSecret", token);
+    const first = await pendingValue(token);
+
+    await step("createSecret", token);
+
+    expect(await pendingValue(token)).toBe(first);
+    expect(Object.keys(await stages())).toHaveLength(2);
+  });
+
+  it("creates a different key on each rotation", async () => {
+    const first = beginRotation();
+    await step("createSecret", first);
+    const firstValue = await pendingValue(first);
+    secrets.store.updateSecretVersionStage({
+      SecretId: KEY_SECRET,
+      VersionStage: "AWSPENDING",
+      RemoveFromVersionId: first,
+    });
+    const second = beginRotation();
+
+    await step("createSecret", second);
+
+    expect(await pendingValue(second)).not.toBe(firstValue);
+  });
+});
+
+describe("setSecret", () => {
+  it("changes nothing: the key is self-contained", async () => {
+    const token = beginRotation();
+    await step("createSecret", token);
+    const before = await stages();
+
+    await step("setSecret", token);
+
+    expect(await stages()).toEqual(before);
+  });
+});
+
+describe("testSecret", () => {
+  it("accepts a pending key that signs and verifies a probe token", async () => {
+    const token = beginRotation();
+    await step("createSecret", token);
+
+    await expect(step("testSecret", token)).resolves.toBeUndefined();
+  });
+
+  it.each([
+    ["a key shorter than 32 bytes", JSON.stringify({ kty: "oct", k: Buffer.alloc(16, 1).toString("base64url") })],
+    ["a value that is not JSON", "not json"],
+    ["a JWK of another type", JSON.stringify({ kty: "RSA", k: Buffer.alloc(32, 1).toString("base64url") })],
+  ])("refuses %s without quoting it", async (_name, value) => {
+    const token = beginRotation();
+    await client.send(
+      new PutSecretValueCommand({
+        SecretId: KEY_SECRET,
+        ClientRequestToken: token,
+        SecretString: value,
+        VersionStages: ["AWSPENDING"],
+      }),
+    );
+
+    const failure = step("testSecret", token);
+
+    await expect(failure).rejects.toThrow(RotationError);
+    await expect(failure).rejects.toThrow(`pending version ${token} of ${KEY_SECRET} is not a usable key`);
+  });
+});
+
+describe("finishSecret", () => {
+  it("makes the pending version AWSCURRENT and the old current AWSPREVIOUS", async () => {
+    const old = currentVersion();
+    const token = beginRotation();
+    await step("createSecret", token);
+    await step("testSecret", token);
+
+    await step("finishSecret", token);
+
+    expect(await stages()).toEqual({ [old]: ["AWSPREVIOUS"], [token]: ["AWSPENDING", "AWSCURRENT"] });
+    expect(currentVersion()).toBe(token);
+  });
+
+  it("returns without change when the version is already AWSCURRENT", async () => {
+    const token = beginRotation();
+    for (const name of ["createSecret", "setSecret", "testSecret", "finishSecret"] as const) await step(name, token);
+    const before = await stages();
+
+    for (const name of ["finishSecret", "createSecret", "testSecret"] as const) await step(name, token);
+
+    expect(await stages()).toEqual(before);
+  });
+});
+
+describe("wrong steps", () => {
+  it("refuses every step when rotation is not enabled for the secret", async () => {
+    const token = randomUUID();
+    await client.send(
+      new PutSecretValueCommand({
+        SecretId: KEY_SECRET,
+        ClientRequestToken: token,
+        SecretString: "{}",
+        VersionStages: ["AWSPENDING"],
+      }),
+    );
+
+    await expect(step("createSecret", token)).rejects.toThrow(`rotation is not enabled for ${KEY_SECRET}`);
+  });
+
+  it("refuses a token that names no version of the secret", async () => {
+    beginRotation();
+    const unknown = randomUUID();
+
+    await expect(step("createSecret", unknown)).rejects.toThrow(`version ${unknown} has no stage for rotation`);
+  });
+
+  it("refuses a version that is staged but not AWSPENDING", async () => {
+    const old = currentVersion();
+    const token = beginRotation();
+    for (const name of ["createSecret", "setSecret", "testSecret", "finishSecret"] as const) await step(name, token);
+
+    await expect(step("finishSecret", old)).rejects.toThrow(`version ${old} is not AWSPENDING`);
+    expect(currentVersion()).toBe(token);
+  });
+
+  it("refuses an event without a known step", () => {
+    const event = { SecretId: KEY_SECRET, ClientRequestToken: randomUUID(), Step: "dropSecret" };
+    expect(() => parseRotationEvent(event)).toThrow('rotation event has an unknown Step "dropSecret"');
+    expect(() => parseRotationEvent({ SecretId: KEY_SECRET, Step: "createSecret" })).toThrow(
+      "rotation event has no ClientRequestToken",
+    );
+  });
+});
+
+describe("RotateSecret on the local endpoint", () => {
+  it("records the rotation settings and runs the four steps", async () => {
+    const old = currentVersion();
+
+    const result = await client.send(
+      new RotateSecretCommand({
+        SecretId: KEY_SECRET,
+        RotationLambdaARN: LOCAL_ROTATION_LAMBDA_ARN,
+        RotationRules: { AutomaticallyAfterDays: 30 },
+      }),
+    );
+
+    const metadata = await client.send(new DescribeSecretCommand({ SecretId: KEY_SECRET }));
+    expect(metadata.RotationEnabled).toBe(true);
+    expect(metadata.RotationLambdaARN).toBe(LOCAL_ROTATION_LAMBDA_ARN);
+    expect(metadata.RotationRules).toEqual({ AutomaticallyAfterDays: 30 });
+    expect(metadata.VersionIdsToStages).toEqual({
+      [old]: ["AWSPREVIOUS"],
+      [String(result.VersionId)]: ["AWSPENDING", "AWSCURRENT"],
+    });
+  });
+
+  it("drops the label of the version two rotations back, as AWS deprecates it", async () => {
+    const first = currentVersion();
+    const rotate = new RotateSecretCommand({ SecretId: KEY_SECRET, RotationLambdaARN: LOCAL_ROTATION_LAMBDA_ARN });
+    const second = (await client.send(rotate)).VersionId;
+    const third = (await client.send(rotate)).VersionId;
+
+    expect(await stages()).toEqual({
+      [String(second)]: ["AWSPREVIOUS"],
+      [String(third)]: ["AWSPENDING", "AWSCURRENT"],
+    });
+    expect(Object.keys(await stages())).not.toContain(first);
+  });
+
+  it("refuses a secret without a rotation function, as AWS does", async () => {
+    await expect(client.send(new RotateSecretCommand({ SecretId: KEY_SECRET }))).rejects.toMatchObject({
+      name: "InvalidRequestException",
+    });
+  });
+
+  it("refuses to start while a previous rotation is unfinished, and completes that one", async () => {
+    const unfinished = beginRotation();
+    const rotate = new RotateSecretCommand({ SecretId: KEY_SECRET, RotationLambdaARN: LOCAL_ROTATION_LAMBDA_ARN });
+
+    await expect(client.send(rotate)).rejects.toMatchObject({
+      name: "InvalidRequestException",
+      message: "A previous rotation isn't complete. That rotation will be reattempted.",
+    });
+    expect(currentVersion()).toBe(unfinished);
+    await expect(client.send(rotate)).resolves.toMatchObject({ VersionId: expect.any(String) });
+  });
+});
+
+describe("the rotation Lambda handler", () => {
+  it("runs a step against the endpoint the SDK is configured with, and throws on a wrong one", async () => {
+    process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = secrets.url;
+    process.env.AWS_REGION = "us-east-1";
+    process.env.AWS_ACCESS_KEY_ID = "test";
+    process.env.AWS_SECRET_ACCESS_KEY = "test";
+    const { handler } = await import("../functions/rotate-signing-key.ts");
+    const token = beginRotation();
+
+    await handler({ SecretId: KEY_SECRET, ClientRequestToken: token, Step: "createSecret" });
+    await expect(
+      handler({ SecretId: KEY_SECRET, ClientRequestToken: randomUUID(), Step: "createSecret" }),
+    ).rejects.toThrow(RotationError);
+
+    expect(await pendingValue(token)).toEqual(expect.any(String));
+  });
+});
