@@ -7,8 +7,8 @@
 import { parseArgs } from "node:util";
 import { RotateSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { loadConfig } from "../shared/config.ts";
+import { useLocalEndpointUnless } from "./endpoint.ts";
 import { LOCAL_ROTATION_LAMBDA_ARN } from "./rotation.ts";
-import { DEFAULT_PORT } from "./secrets-manager.ts";
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -16,13 +16,7 @@ async function main(): Promise<void> {
   });
   const config = loadConfig({ ...process.env, ...(values.stage ? { STAGE: values.stage } : {}) });
   const secretId = values["secret-id"] ?? config.signingKeySecretId;
-  const local = !values.aws && !process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER;
-  if (local) {
-    process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = `http://127.0.0.1:${process.env.LOCAL_SECRETS_PORT || DEFAULT_PORT}`;
-    process.env.AWS_REGION ??= "us-east-1";
-    process.env.AWS_ACCESS_KEY_ID ??= "local";
-    process.env.AWS_SECRET_ACCESS_KEY ??= "local";
-  }
+  const local = useLocalEndpointUnless(values.aws);
   const client = new SecretsManagerClient({ maxAttempts: 1 });
   const result = await client.send(
     new RotateSecretCommand({

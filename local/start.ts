@@ -7,6 +7,7 @@ import { spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { ConfigError, loadConfig } from "../shared/config.ts";
 import { ensureDevSecrets } from "./dev-secrets.ts";
+import { localSdkEnvironment } from "./endpoint.ts";
 import { rotateSecretOperation } from "./rotation.ts";
 import { DEFAULT_PORT, LocalSecretsManager } from "./secrets-manager.ts";
 
@@ -74,10 +75,7 @@ async function main(): Promise<void> {
         ...process.env,
         STAGE: config.stage,
         // serverless-offline hands every AWS_* variable to the handlers.
-        AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoint,
-        AWS_REGION: process.env.AWS_REGION ?? "us-east-1",
-        AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? "local",
-        AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? "local",
+        ...localSdkEnvironment(endpoint),
       },
     },
   );

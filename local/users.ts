@@ -10,7 +10,7 @@ import { parseArgs } from "node:util";
 import { GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { loadConfig } from "../shared/config.ts";
 import { hashPassword, MAX_PASSWORD_LENGTH, USERNAME_PATTERN } from "../shared/users.ts";
-import { DEFAULT_PORT } from "./secrets-manager.ts";
+import { useLocalEndpointUnless } from "./endpoint.ts";
 
 const usage = "usage: npm run users -- add <username> [--stage dev] [--secret-id ID] [--aws]";
 
@@ -51,12 +51,7 @@ async function main(): Promise<void> {
   }
   const config = loadConfig({ ...process.env, ...(values.stage ? { STAGE: values.stage } : {}) });
   const secretId = values["secret-id"] ?? config.usersSecretId;
-  if (!values.aws && !process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER) {
-    process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = `http://127.0.0.1:${process.env.LOCAL_SECRETS_PORT || DEFAULT_PORT}`;
-    process.env.AWS_REGION ??= "us-east-1";
-    process.env.AWS_ACCESS_KEY_ID ??= "local";
-    process.env.AWS_SECRET_ACCESS_KEY ??= "local";
-  }
+  useLocalEndpointUnless(values.aws);
 
   const password = await readPassword();
   if (password.length === 0 || password.length > MAX_PASSWORD_LENGTH) {

@@ -17,6 +17,7 @@ export async function loadContainer(env: Record<string, string> = {}) {
     AWS_REGION: "us-east-1",
     AWS_ACCESS_KEY_ID: "test",
     AWS_SECRET_ACCESS_KEY: "test",
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
   });
   const [signin, welcome, refresh, logout, runtime] = await Promise.all([
     import("../../functions/signin.ts"),

@@ -80,6 +80,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
         AWS_REGION: "us-east-1",
         AWS_ACCESS_KEY_ID: "test",
         AWS_SECRET_ACCESS_KEY: "test",
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
       },
     },
   );
