@@ -1,4 +1,5 @@
 /** How the local tools reach Secrets Manager: the local endpoint unless told otherwise. */
+import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { DEFAULT_PORT } from "./secrets-manager.ts";
 
 /**
@@ -24,4 +25,14 @@ export function useLocalEndpointUnless(aws: boolean | undefined): boolean {
   const port = process.env.LOCAL_SECRETS_PORT || String(DEFAULT_PORT);
   Object.assign(process.env, localSdkEnvironment(`http://127.0.0.1:${port}`));
   return true;
+}
+
+/** An SDK client for a local endpoint: placeholder credentials, one attempt per call. */
+export function localClient(endpoint: string): SecretsManagerClient {
+  return new SecretsManagerClient({
+    endpoint,
+    region: "us-east-1",
+    credentials: { accessKeyId: "local", secretAccessKey: "local" },
+    maxAttempts: 1,
+  });
 }

@@ -5,8 +5,9 @@
  * only once the rotation is over, so `npm run rotate-key` can report the outcome.
  */
 import { randomUUID } from "node:crypto";
-import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { ROTATION_STEPS, rotateSigningKey } from "../shared/rotation.ts";
+import { localClient } from "./endpoint.ts";
 import { AwsError, REGION, type SecretStore } from "./secret-store.ts";
 import type { AsyncOperation } from "./secrets-manager.ts";
 
@@ -17,12 +18,7 @@ export const LOCAL_ROTATION_LAMBDA_ARN = `arn:aws:lambda:${REGION}:000000000000:
 export function rotateSecretOperation(endpointUrl: () => string): AsyncOperation {
   return async (store: SecretStore, input: Record<string, unknown>) => {
     const secretId = typeof input.SecretId === "string" ? input.SecretId : "";
-    const client = new SecretsManagerClient({
-      endpoint: endpointUrl(),
-      region: REGION,
-      credentials: { accessKeyId: "local", secretAccessKey: "local" },
-      maxAttempts: 1,
-    });
+    const client = localClient(endpointUrl());
     try {
       const unfinished = store.unfinishedRotation(secretId);
       if (unfinished !== undefined) {

@@ -12,10 +12,10 @@ import {
   DescribeSecretCommand,
   GetSecretValueCommand,
   PutSecretValueCommand,
-  SecretsManagerClient,
 } from "@aws-sdk/client-secrets-manager";
 import { afterAll, describe, expect, it } from "vitest";
 import { ensureDevSecrets } from "../local/dev-secrets.ts";
+import { localClient } from "../local/endpoint.ts";
 import { LocalSecretsManager } from "../local/secrets-manager.ts";
 import { loadConfig } from "../shared/config.ts";
 import { parseUserDirectory } from "../shared/users.ts";
@@ -25,13 +25,10 @@ import { freePort } from "./support/service.ts";
 const dir = mkdtempSync(join(tmpdir(), "sjwt-local-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const sdk = (endpoint: string) =>
-  new SecretsManagerClient({ endpoint, region: "us-east-1", credentials: { accessKeyId: "t", secretAccessKey: "t" } });
-
 describe("local Secrets Manager endpoint", () => {
   it("creates, reads and versions secrets through the real SDK, with AWSPREVIOUS following AWSCURRENT", async () => {
     const secrets = await new LocalSecretsManager({ port: 0 }).start();
-    const client = sdk(secrets.url);
+    const client = localClient(secrets.url);
     try {
       const created = await client.send(new CreateSecretCommand({ Name: "a/b", SecretString: "one" }));
       const put = await client.send(new PutSecretValueCommand({ SecretId: "a/b", SecretString: "two" }));
@@ -55,7 +52,7 @@ describe("local Secrets Manager endpoint", () => {
 
   it("answers the real service's error types", async () => {
     const secrets = await new LocalSecretsManager({ port: 0 }).start();
-    const client = sdk(secrets.url);
+    const client = localClient(secrets.url);
     try {
       await expect(client.send(new GetSecretValueCommand({ SecretId: "missing" }))).rejects.toMatchObject({
         name: "ResourceNotFoundException",

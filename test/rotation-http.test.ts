@@ -3,10 +3,12 @@
  * a rotation logs nobody out, a token older than AWSPREVIOUS is refused, a container that has not
  * seen a rotation catches up on its own, and made-up kids do not multiply reads of the store.
  */
+
 import { randomBytes } from "node:crypto";
-import { RotateSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { RotateSecretCommand } from "@aws-sdk/client-secrets-manager";
 import { decodeProtectedHeader } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { localClient } from "../local/endpoint.ts";
 import { LOCAL_ROTATION_LAMBDA_ARN, rotateSecretOperation } from "../local/rotation.ts";
 import { Client } from "./support/client.ts";
 import { type Service, startService } from "./support/service.ts";
@@ -26,12 +28,7 @@ function startRotatingService(env: Record<string, string>): Promise<Service> {
 
 /** `npm run rotate-key`: RotateSecret on the endpoint; resolves the new AWSCURRENT version id. */
 async function rotate(service: Service): Promise<string> {
-  const client = new SecretsManagerClient({
-    endpoint: service.secrets.url,
-    region: "us-east-1",
-    credentials: { accessKeyId: "test", secretAccessKey: "test" },
-    maxAttempts: 1,
-  });
+  const client = localClient(service.secrets.url);
   try {
     const result = await client.send(
       new RotateSecretCommand({ SecretId: KEY_SECRET, RotationLambdaARN: LOCAL_ROTATION_LAMBDA_ARN }),

@@ -8,10 +8,11 @@ import {
   GetSecretValueCommand,
   PutSecretValueCommand,
   RotateSecretCommand,
-  SecretsManagerClient,
+  type SecretsManagerClient,
 } from "@aws-sdk/client-secrets-manager";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { ensureDevSecrets } from "../local/dev-secrets.ts";
+import { localClient } from "../local/endpoint.ts";
 import { LOCAL_ROTATION_LAMBDA_ARN, rotateSecretOperation } from "../local/rotation.ts";
 import { LocalSecretsManager } from "../local/secrets-manager.ts";
 import { loadConfig } from "../shared/config.ts";
@@ -30,12 +31,7 @@ beforeEach(async () => {
   });
   secrets = await local.start();
   ensureDevSecrets(secrets.store, loadConfig({ STAGE: "dev" }));
-  client = new SecretsManagerClient({
-    endpoint: secrets.url,
-    region: "us-east-1",
-    credentials: { accessKeyId: "test", secretAccessKey: "test" },
-    maxAttempts: 1,
-  });
+  client = localClient(secrets.url);
 });
 
 afterAll(async () => {

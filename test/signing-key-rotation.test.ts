@@ -3,9 +3,10 @@
  * endpoint through the real SDK; reads are counted at the endpoint.
  */
 import { randomBytes } from "node:crypto";
-import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { ensureDevSecrets } from "../local/dev-secrets.ts";
+import { localClient } from "../local/endpoint.ts";
 import { LocalSecretsManager } from "../local/secrets-manager.ts";
 import { loadConfig } from "../shared/config.ts";
 import { secretVersionReader } from "../shared/secret-store.ts";
@@ -24,12 +25,7 @@ beforeEach(async () => {
   client?.destroy();
   secrets = await new LocalSecretsManager({ port: 0 }).start();
   ensureDevSecrets(secrets.store, loadConfig({ STAGE: "dev" }));
-  client = new SecretsManagerClient({
-    endpoint: secrets.url,
-    region: "us-east-1",
-    credentials: { accessKeyId: "test", secretAccessKey: "test" },
-    maxAttempts: 1,
-  });
+  client = localClient(secrets.url);
   now = 1_000_000;
   ring = new SigningKeyRing(secretVersionReader(client, KEY_SECRET, 5000), {
     name: "signing-key",

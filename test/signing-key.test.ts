@@ -2,9 +2,10 @@
  * The signing key ring and its cache, with an injected clock, reading the local Secrets Manager
  * endpoint through the real SDK client: how often the store is read, and which kids are known.
  */
-import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
+import { localClient } from "../local/endpoint.ts";
 import { LocalSecretsManager } from "../local/secrets-manager.ts";
 import { secretVersionReader } from "../shared/secret-store.ts";
 import { newSigningKeyJwk, SigningKeyRing, UNKNOWN_KID_RETRY_MS } from "../shared/signing-key.ts";
@@ -17,11 +18,7 @@ let ring: SigningKeyRing;
 
 beforeAll(async () => {
   secrets = await new LocalSecretsManager({ port: 0 }).start();
-  client = new SecretsManagerClient({
-    endpoint: secrets.url,
-    region: "us-east-1",
-    credentials: { accessKeyId: "test", secretAccessKey: "test" },
-  });
+  client = localClient(secrets.url);
   secrets.store.createSecret({ Name: SECRET, SecretString: newSigningKeyJwk() });
 });
 
