@@ -279,7 +279,7 @@ try {
       [
         "GetSecretValue, 1,000 warm calls",
         String(result.secret_fetches_per_1000_warm),
-        "key imports: " + result.key_imports_per_1000_warm,
+        `key imports: ${result.key_imports_per_1000_warm}`,
       ],
       [
         "GetSecretValue, new container, 1,000",
