@@ -25,6 +25,8 @@ export interface WarmResults {
   readonly us: Record<string, number>;
   /** Median CPU µs per call, by case. */
   readonly cpu_us: Record<string, number>;
+  /** Ratios taken round by round (adjacent batches), then the median. */
+  readonly paired: Record<string, number>;
   readonly rounds: number;
   readonly batch: Record<string, number>;
   readonly secret_fetches_per_1000_warm: number;
@@ -189,6 +191,15 @@ for (let round = 0; round < rounds; round += 1) {
 }
 const us = Object.fromEntries(cases.map((c) => [c.name, median(wall.get(c.name) ?? [])]));
 const cpuUs = Object.fromEntries(cases.map((c) => [c.name, median(cpu.get(c.name) ?? [])]));
+/** Median over rounds of a/b, each round's two batches run back to back. */
+function pairedRatio(samples: Map<string, number[]>, a: string, b: string): number {
+  const over = samples.get(b) ?? [];
+  return median((samples.get(a) ?? []).map((value, i) => value / (over[i] ?? Number.NaN)));
+}
+const paired = {
+  welcome_over_jose_floor: pairedRatio(wall, "welcome_warm", "jose_verify_floor"),
+  tutorial_over_welcome: pairedRatio(wall, "tutorial_verify", "welcome_warm"),
+};
 
 // 1,000 warm invocations: no fetch, no key import (counted on WebCrypto's importKey).
 const subtle = globalThis.crypto.subtle;
@@ -226,6 +237,7 @@ await secrets.stop();
 const results: WarmResults = {
   us,
   cpu_us: cpuUs,
+  paired,
   rounds,
   batch: Object.fromEntries(cases.map((c) => [c.name, c.batch])),
   secret_fetches_per_1000_warm: warmFetches,
