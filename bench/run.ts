@@ -21,10 +21,19 @@ import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
 import { esbuildOptionsOf, packageService } from "./package.ts";
+import { type BenchResult, renderTable } from "./table.ts";
 import type { WarmResults } from "./warm.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const asJson = process.argv.includes("--json");
+// `npm run bench -- --table <result.json>` prints the table of a saved --json run, measuring nothing.
+const saved = process.argv.indexOf("--table");
+if (saved >= 0) {
+  const file = process.argv[saved + 1];
+  if (file === undefined) throw new Error("--table needs the path of a saved --json result");
+  process.stdout.write(`${renderTable(JSON.parse(readFileSync(file, "utf8")) as BenchResult)}\n`);
+  process.exit(0);
+}
 const LOAD_RUNS = 21;
 const WARM_ROUNDS = 15;
 /** 330 KB, read conservatively as 330,000 bytes. */
@@ -148,23 +157,32 @@ try {
   }
 
   // The yardsticks, built beside them: an empty module, and jose + a Secrets Manager client with the
-  // options of serverless.yml.
+  // options of serverless.yml; for reference, the same without serverless.yml's `alias` (the SDK's
+  // whole default credential chain), which the targets do not use.
   const options = esbuildOptionsOf(packaged.esbuild);
+  const { alias: _alias, ...withoutAlias } = options;
   writeFileSync(join(bundleDir, "empty.mjs"), "");
-  await build({
-    ...options,
-    absWorkingDir: root,
-    entryPoints: { minimal: join(root, "bench/minimal.ts") },
-    outdir: bundleDir,
-    logLevel: "silent",
-  });
+  for (const [name, buildOptions] of [
+    ["minimal", options],
+    ["minimal-default-chain", withoutAlias],
+  ] as const) {
+    await build({
+      ...buildOptions,
+      absWorkingDir: root,
+      entryPoints: { [name]: join(root, "bench/minimal.ts") },
+      outdir: bundleDir,
+      logLevel: "silent",
+    });
+  }
   bundle_bytes.minimal_jose_sdk = statSync(join(bundleDir, "minimal.mjs")).size;
+  bundle_bytes.minimal_jose_sdk_default_chain = statSync(join(bundleDir, "minimal-default-chain.mjs")).size;
 
   progress(`module load times: ${LOAD_RUNS} fresh processes per bundle, interleaved...`);
   // The functions' environment as osls resolved it (NODE_OPTIONS included), as on Lambda.
   const lambdaEnv = { PATH: process.env.PATH, ...packaged.environment, ...AWS_ENV };
   const loadTargets: Record<string, string> = { empty: join(bundleDir, "empty.mjs") };
   loadTargets.minimal_jose_sdk = join(bundleDir, "minimal.mjs");
+  loadTargets.minimal_jose_sdk_default_chain = join(bundleDir, "minimal-default-chain.mjs");
   for (const fn of packaged.functions) loadTargets[fn.name] = join(bundleDir, "functions", `${fn.name}.mjs`);
   const loadSamples: Record<string, number[]> = Object.fromEntries(Object.keys(loadTargets).map((n) => [n, []]));
   for (let run = 0; run < LOAD_RUNS; run += 1) {
@@ -256,75 +274,7 @@ try {
     targets,
   };
 
-  if (asJson) {
-    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-  } else {
-    const rows: [string, string, string][] = [
-      ["welcome, warm", `${result.welcome_warm_us} µs`, `${result.welcome_over_jose_floor}x jose floor (≤ 1.3)`],
-      ["refresh, too early (400)", `${result.refresh_too_early_warm_us} µs`, ""],
-      ["refresh, in window (200)", `${result.refresh_in_window_warm_us} µs`, ""],
-      ["signin, wrong password (401)", `${result.signin_wrong_password_warm_us} µs`, "scrypt N=2^15"],
-      ["logout", `${result.logout_warm_us} µs`, ""],
-      ["floor: raw node:crypto HMAC", `${result.raw_hmac_verify_us} µs`, ""],
-      ["floor: jose jwtVerify, CryptoKey", `${result.jose_verify_floor_us} µs`, ""],
-      [
-        "tutorial: jsonwebtoken, string",
-        `${result.tutorial_verify_us} µs`,
-        `${result.tutorial_over_welcome}x welcome (≥ 6)`,
-      ],
-    ];
-    for (const name of [...packaged.functions.map((fn) => fn.name), "minimal_jose_sdk"]) {
-      rows.push([
-        `bundle ${name}`,
-        `${bundle_bytes[name]} B`,
-        bundle_gzip_bytes[name] === undefined
-          ? "yardstick"
-          : `gzip ${bundle_gzip_bytes[name]} B, zip ${zip_bytes[name]} B`,
-      ]);
-    }
-    for (const [name, ms] of Object.entries(load_ms)) {
-      const ratio = load_over_minimal[name];
-      rows.push([
-        `load ${name}`,
-        `${ms} ms`,
-        name === "empty" ? "baseline, subtracted" : ratio === undefined ? "" : `${ratio}x minimal (≤ 1.2)`,
-      ]);
-    }
-    rows.push(
-      [
-        "GetSecretValue, 1,000 warm calls",
-        String(result.secret_fetches_per_1000_warm),
-        `key imports: ${result.key_imports_per_1000_warm}`,
-      ],
-      [
-        "GetSecretValue, new container, 1,000",
-        String(result.secret_fetches_first_1000_new_container),
-        "≤ 1 per cache age",
-      ],
-      [
-        "GetSecretValue, 50 concurrent cold",
-        String(result.secret_fetches_50_concurrent_cold),
-        "welcome: one shared fetch",
-      ],
-      [
-        "GetSecretValue, 50 cold sign-ins",
-        String(result.secret_fetches_50_concurrent_cold_signin),
-        "key + users: one each",
-      ],
-    );
-    const width = [0, 1, 2].map((i) => Math.max(...rows.map((row) => row[i]?.length ?? 0)));
-    const line = (row: string[]) => `| ${row.map((cell, i) => cell.padEnd(width[i] ?? 0)).join(" | ")} |`;
-    const out = [
-      `serverless-jwt-auth bench, ${result.date}, ${result.machine.cpus} cores, Node ${result.machine.node}`,
-      "",
-      line(["measure", "value", "note"]),
-      line(width.map((w) => "-".repeat(w))),
-      ...rows.map(line),
-      "",
-      ...Object.entries(targets).map(([name, held]) => `${held ? "held  " : "MISSED"} ${name}`),
-    ];
-    process.stdout.write(`${out.join("\n")}\n`);
-  }
+  process.stdout.write(`${asJson ? JSON.stringify(result, null, 2) : renderTable(result)}\n`);
 } finally {
   rmSync(work, { recursive: true, force: true });
   rmSync(logDir, { recursive: true, force: true });
