@@ -26,6 +26,7 @@ export interface BenchResult {
   secret_fetches_50_concurrent_cold: number;
   secret_fetches_50_concurrent_cold_signin: number;
   key_imports_per_1000_warm: number;
+  key_imports_50_concurrent_cold: number;
   targets: Record<string, boolean>;
 }
 
@@ -84,7 +85,7 @@ export function renderTable(result: BenchResult): string {
     [
       "GetSecretValue, 50 concurrent cold",
       String(result.secret_fetches_50_concurrent_cold),
-      "welcome: one shared fetch",
+      `welcome: one shared fetch; key imports: ${result.key_imports_50_concurrent_cold}`,
     ],
     [
       "GetSecretValue, 50 cold sign-ins",

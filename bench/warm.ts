@@ -31,6 +31,7 @@ export interface WarmResults {
   readonly batch: Record<string, number>;
   readonly secret_fetches_per_1000_warm: number;
   readonly key_imports_per_1000_warm: number;
+  readonly key_imports_50_concurrent_cold: number;
   readonly secret_fetches_50_concurrent_cold: number;
   readonly secret_fetches_first_1000_new_container: number;
   readonly secret_fetches_50_concurrent_cold_signin: number;
@@ -217,9 +218,11 @@ const warmImports = keyImports;
 // A new container: 50 concurrent cold requests, then the rest of 1,000 requests in its life.
 const coldWelcome = await container("welcome");
 secrets.resetCalls();
+const importsBeforeCold = keyImports;
 const cold = await Promise.all(Array.from({ length: 50 }, () => coldWelcome(welcomeEvent)));
 if (cold.some((result) => result.statusCode !== 200)) throw new Error("a cold welcome request failed");
 const coldFetches = secrets.count("GetSecretValue");
+const coldImports = keyImports - importsBeforeCold;
 for (let i = 0; i < 950; i += 1) await expectStatus(coldWelcome, welcomeEvent, 200);
 const lifeFetches = secrets.count("GetSecretValue");
 
@@ -242,6 +245,7 @@ const results: WarmResults = {
   batch: Object.fromEntries(cases.map((c) => [c.name, c.batch])),
   secret_fetches_per_1000_warm: warmFetches,
   key_imports_per_1000_warm: warmImports,
+  key_imports_50_concurrent_cold: coldImports,
   secret_fetches_50_concurrent_cold: coldFetches,
   secret_fetches_first_1000_new_container: lifeFetches,
   secret_fetches_50_concurrent_cold_signin: coldSigninFetches,
