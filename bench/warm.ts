@@ -149,11 +149,13 @@ const cases: Case[] = [
     batch: 2_000,
     run: () => jwtVerify(token, cryptoKey, { algorithms: ["HS256"] }),
   },
-  { name: "tutorial_verify", batch: 400, run: () => jsonwebtoken.verify(tutorialToken, jwk.k) },
   { name: "welcome_warm", batch: 2_000, run: () => welcome(welcomeEvent) },
   { name: "refresh_too_early_warm", batch: 2_000, run: () => refresh(refreshTooEarly) },
   { name: "refresh_in_window_warm", batch: 1_000, run: () => refresh(refreshInWindow) },
   { name: "logout_warm", batch: 10_000, run: () => logout(logoutEvent) },
+  // The tutorial's path leaves a KeyObject per call for the collector: it runs just before the
+  // scrypt-bound case, where that garbage weighs nothing, not before a case of tens of µs.
+  { name: "tutorial_verify", batch: 400, run: () => jsonwebtoken.verify(tutorialToken, jwk.k) },
   { name: "signin_wrong_password_warm", batch: 2, run: () => signin(wrongPassword) },
 ];
 
