@@ -4,6 +4,7 @@
  * import this module; everything else in shared/ takes its dependencies as arguments.
  */
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { defaultProvider as environmentCredentials } from "./aws-credentials.ts";
 import { loadConfig } from "./config.ts";
 import { log } from "./log.ts";
 import { CachedSecret, type CacheOptions, secretVersionReader, UnusableSecretError } from "./secret-store.ts";
@@ -14,8 +15,10 @@ import { parseUserDirectory, type UserDirectory } from "./users.ts";
 export const config = loadConfig(process.env);
 
 // The endpoint comes from the SDK's standard AWS_ENDPOINT_URL_SECRETS_MANAGER when it is set
-// (locally); there is no other local-versus-cloud switch.
+// (locally); there is no other local-versus-cloud switch. Credentials come from the environment,
+// as Lambda provides them: the same in the bundle and under tsx (see aws-credentials.ts).
 const client = new SecretsManagerClient({
+  credentials: environmentCredentials(),
   maxAttempts: 2,
   requestHandler: { connectionTimeout: 1000, requestTimeout: config.secretTimeoutMs },
 });
