@@ -10,6 +10,8 @@ import { inflateRawSync } from "node:zlib";
 
 export interface PackagedFunction {
   readonly name: string;
+  /** The bundle's path inside the zip, from the function's handler. */
+  readonly file: string;
   /** Size of the zip Lambda receives. */
   readonly zipBytes: number;
   /** Every file in the zip, by path. */
@@ -55,12 +57,14 @@ export async function packageService(root: string, packageDir: string, workFolde
     service: {
       custom: { esbuild: Record<string, unknown> };
       provider: { environment?: Record<string, string> };
-      functions: Record<string, unknown>;
+      functions: Record<string, { handler: string }>;
     };
   };
-  const functions = Object.keys(state.service.functions).map((name) => {
+  const functions = Object.entries(state.service.functions).map(([name, { handler }]) => {
     const zip = readFileSync(join(packageDir, `${name}.zip`));
-    return { name, zipBytes: zip.length, files: readZip(zip) };
+    // "functions/rotate-signing-key.handler" is bundled as functions/rotate-signing-key.mjs.
+    const file = `${handler.slice(0, handler.lastIndexOf("."))}.mjs`;
+    return { name, file, zipBytes: zip.length, files: readZip(zip) };
   });
   return {
     functions,

@@ -150,8 +150,8 @@ try {
       mkdirSync(dirname(join(bundleDir, path)), { recursive: true });
       writeFileSync(join(bundleDir, path), content);
     }
-    const code = fn.files.get(`functions/${fn.name}.mjs`);
-    if (code === undefined) throw new Error(`${fn.name}.zip has no functions/${fn.name}.mjs`);
+    const code = fn.files.get(fn.file);
+    if (code === undefined) throw new Error(`${fn.name}.zip has no ${fn.file}`);
     bundle_bytes[fn.name] = code.length;
     bundle_gzip_bytes[fn.name] = gzipSync(code).length;
   }
@@ -183,7 +183,7 @@ try {
   const loadTargets: Record<string, string> = { empty: join(bundleDir, "empty.mjs") };
   loadTargets.minimal_jose_sdk = join(bundleDir, "minimal.mjs");
   loadTargets.minimal_jose_sdk_default_chain = join(bundleDir, "minimal-default-chain.mjs");
-  for (const fn of packaged.functions) loadTargets[fn.name] = join(bundleDir, "functions", `${fn.name}.mjs`);
+  for (const fn of packaged.functions) loadTargets[fn.name] = join(bundleDir, fn.file);
   const loadSamples: Record<string, number[]> = Object.fromEntries(Object.keys(loadTargets).map((n) => [n, []]));
   for (let run = 0; run < LOAD_RUNS; run += 1) {
     for (const [name, file] of Object.entries(loadTargets)) loadSamples[name]?.push(await loadOnce(file, lambdaEnv));
