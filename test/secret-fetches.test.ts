@@ -9,6 +9,7 @@ import { ensureDevSecrets } from "../local/dev-secrets.ts";
 import { LocalSecretsManager } from "../local/secrets-manager.ts";
 import { loadConfig } from "../shared/config.ts";
 import type { HttpEvent, HttpResult } from "../shared/http.ts";
+import { httpApiEvent } from "./support/in-process.ts";
 import { devKey, mintToken } from "./support/tokens.ts";
 
 const CACHE_SECONDS = 60;
@@ -18,16 +19,7 @@ const savedEnv = { ...process.env };
 let logLines: string[] = [];
 
 function welcomeEvent(token: string): HttpEvent {
-  return {
-    version: "2.0",
-    routeKey: "GET /welcome",
-    rawPath: "/welcome",
-    rawQueryString: "",
-    headers: {},
-    cookies: [`token=${token}`],
-    requestContext: { requestId: "fetch-count", http: { method: "GET", path: "/welcome" } },
-    isBase64Encoded: false,
-  } as unknown as HttpEvent;
+  return httpApiEvent({ rawPath: "/welcome", cookies: [`token=${token}`] });
 }
 
 /** A new container: fresh copies of the handler and of the module-scope client and caches. */
