@@ -21,7 +21,7 @@ import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
 import { esbuildOptionsOf, packageService } from "./package.ts";
-import { type BenchResult, renderTable } from "./table.ts";
+import { type BenchResult, median, renderTable } from "./table.ts";
 import type { WarmResults } from "./warm.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -43,14 +43,6 @@ const KEY_FUNCTIONS = ["signin", "welcome", "refresh"];
 
 function progress(message: string): void {
   process.stderr.write(`bench: ${message}\n`);
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 const round = (value: number, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;

@@ -105,3 +105,12 @@ export function renderTable(result: BenchResult): string {
     ...Object.entries(result.targets).map(([name, held]) => `${held ? "held  " : "MISSED"} ${name}`),
   ].join("\n");
 }
+
+/** The middle value (the mean of the two middle ones for an even count). */
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}

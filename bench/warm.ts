@@ -17,6 +17,7 @@ import jsonwebtoken from "jsonwebtoken";
 import { ensureDevSecrets } from "../local/dev-secrets.ts";
 import { LocalSecretsManager } from "../local/secrets-manager.ts";
 import { loadConfig } from "../shared/config.ts";
+import { median } from "./table.ts";
 
 type Handler = (event: unknown) => Promise<{ statusCode?: number; cookies?: string[] }>;
 
@@ -167,14 +168,6 @@ async function timeBatch(c: Case): Promise<{ wall: number; cpu: number }> {
   const wall = Number(process.hrtime.bigint() - started) / 1000 / c.batch;
   const used = process.cpuUsage(cpu);
   return { wall, cpu: (used.user + used.system) / c.batch };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 // Warm-up: every path compiled and optimised before the first timed round.
