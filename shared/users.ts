@@ -49,7 +49,7 @@ export async function verifyPassword(password: string, encoded: string): Promise
 
 // The hash of a random password nobody knows, with the current parameters: an unknown user is
 // checked against it, so that a wrong name costs the same hashing work as a wrong password.
-export const DECOY_HASH = "scrypt$32768$8$1$-PC2B7l9hsM1ROthRmiYYw$87iewRyGecQD9dsNZRASI1fg1__xxZaI_MRZpy7MYtY";
+const DECOY_HASH = "scrypt$32768$8$1$-PC2B7l9hsM1ROthRmiYYw$87iewRyGecQD9dsNZRASI1fg1__xxZaI_MRZpy7MYtY";
 
 /** The users allowed to sign in, by name, each with a password hash. */
 export class UserDirectory {

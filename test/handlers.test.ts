@@ -5,7 +5,6 @@
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { DECOY_HASH, SCRYPT_PARAMS } from "../shared/users.ts";
 import { httpApiEvent, loadContainer, signInEvent } from "./support/in-process.ts";
 import { devKey, mintToken } from "./support/tokens.ts";
 
@@ -182,10 +181,5 @@ describe("sign-in input", () => {
     const wrong = await call("signin", signInEvent({ username: "user1", password: "password2" }));
     expectRefusal(unknown, 401, "invalid_credentials");
     expect(unknown).toEqual(wrong);
-  });
-
-  it("checks an unknown user against a decoy hash of the same cost as real ones", () => {
-    const cost = (hash: string) => hash.split("$").slice(1, 4).map(Number);
-    expect(cost(DECOY_HASH)).toEqual([SCRYPT_PARAMS.N, SCRYPT_PARAMS.r, SCRYPT_PARAMS.p]);
   });
 });
