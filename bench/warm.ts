@@ -9,7 +9,7 @@
  * tutorial's jsonwebtoken with a string secret). Then it counts GetSecretValue calls at the endpoint
  * for warm and cold containers; a cold container is a fresh copy of the bundle.
  */
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { jwtVerify, SignJWT } from "jose";
@@ -17,6 +17,7 @@ import jsonwebtoken from "jsonwebtoken";
 import { ensureDevSecrets } from "../local/dev-secrets.ts";
 import { LocalSecretsManager } from "../local/secrets-manager.ts";
 import { loadConfig } from "../shared/config.ts";
+import { hashPassword } from "../shared/users.ts";
 import { median } from "./table.ts";
 
 type Handler = (event: unknown) => Promise<{ statusCode?: number; cookies?: string[] }>;
@@ -48,6 +49,11 @@ if (bundleDir === undefined || process.send === undefined) {
 const secrets = await new LocalSecretsManager({ port: 0 }).start();
 const config = loadConfig(process.env);
 ensureDevSecrets(secrets.store, config);
+// A user of the bench's own, with a random password, beside the demo users.
+const credentials = JSON.stringify({ username: "bench", password: randomBytes(18).toString("base64url") });
+const users = JSON.parse(String(secrets.store.getSecretValue({ SecretId: config.usersSecretId }).SecretString));
+users.bench = await hashPassword(JSON.parse(credentials).password);
+secrets.store.putSecretValue({ SecretId: config.usersSecretId, SecretString: JSON.stringify(users) });
 process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = secrets.url;
 
 let calls = 0;
@@ -87,9 +93,7 @@ const refresh = await container("refresh");
 const logout = await container("logout");
 
 // The token the service issues, from a real sign-in.
-const signedIn = await signin(
-  event("POST", "/signin", { body: JSON.stringify({ username: "user1", password: "password1" }) }),
-);
+const signedIn = await signin(event("POST", "/signin", { body: credentials }));
 const token = /^token=([^;]+)/.exec(signedIn.cookies?.[0] ?? "")?.[1];
 if (token === undefined) throw new Error(`sign-in failed: ${signedIn.statusCode}`);
 
@@ -224,9 +228,7 @@ const lifeFetches = secrets.count("GetSecretValue");
 // A new sign-in container: 50 concurrent cold sign-ins read each of its two secrets once.
 const coldSignin = await container("signin");
 secrets.resetCalls();
-const goodPassword = event("POST", "/signin", {
-  body: JSON.stringify({ username: "user1", password: "password1" }),
-});
+const goodPassword = event("POST", "/signin", { body: credentials });
 const signins = await Promise.all(Array.from({ length: 50 }, () => coldSignin(goodPassword)));
 if (signins.some((result) => result.statusCode !== 200)) throw new Error("a cold sign-in failed");
 const coldSigninFetches = secrets.count("GetSecretValue");

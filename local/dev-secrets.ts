@@ -4,7 +4,7 @@ import type { Config } from "../shared/config.ts";
 import { newSigningKeyJwk } from "../shared/signing-key.ts";
 import type { SecretStore } from "./secret-store.ts";
 
-/** The demo users' scrypt hashes (user1/password1, user2/password2, as in the tutorial). */
+/** The scrypt hashes of the tutorial's two demo users (their passwords are in the README). */
 export function demoUsers(): string {
   return readFileSync(new URL("./demo-users.json", import.meta.url), "utf8");
 }
