@@ -6,6 +6,7 @@
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { ensureDevSecrets } from "../local/dev-secrets.ts";
+import { localSdkEnvironment } from "../local/endpoint.ts";
 import { LocalSecretsManager } from "../local/secrets-manager.ts";
 import { loadConfig } from "../shared/config.ts";
 import type { HttpEvent, HttpResult } from "../shared/http.ts";
@@ -41,10 +42,7 @@ beforeEach(() => {
   Object.assign(process.env, {
     STAGE: "dev",
     SECRET_CACHE_SECONDS: String(CACHE_SECONDS),
-    AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
-    AWS_REGION: "us-east-1",
-    AWS_ACCESS_KEY_ID: "test",
-    AWS_SECRET_ACCESS_KEY: "test",
+    ...localSdkEnvironment(secrets.url),
   });
   vi.useFakeTimers({ toFake: ["Date"], now: Date.now() });
   // The handlers log one line per request on stdout: kept here, so they can be checked.

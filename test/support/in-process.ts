@@ -5,6 +5,7 @@
  */
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { ensureDevSecrets } from "../../local/dev-secrets.ts";
+import { localSdkEnvironment } from "../../local/endpoint.ts";
 import { LocalSecretsManager } from "../../local/secrets-manager.ts";
 import { loadConfig } from "../../shared/config.ts";
 
@@ -12,13 +13,7 @@ export async function loadContainer(env: Record<string, string> = {}) {
   const secrets = await new LocalSecretsManager({ port: 0 }).start();
   const fullEnv = { STAGE: "dev", ...env };
   ensureDevSecrets(secrets.store, loadConfig(fullEnv));
-  Object.assign(process.env, fullEnv, {
-    AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
-    AWS_REGION: "us-east-1",
-    AWS_ACCESS_KEY_ID: "test",
-    AWS_SECRET_ACCESS_KEY: "test",
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
-  });
+  Object.assign(process.env, fullEnv, localSdkEnvironment(secrets.url));
   const [signin, welcome, refresh, logout, runtime] = await Promise.all([
     import("../../functions/signin.ts"),
     import("../../functions/welcome.ts"),

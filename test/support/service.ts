@@ -7,6 +7,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { ensureDevSecrets } from "../../local/dev-secrets.ts";
+import { localSdkEnvironment } from "../../local/endpoint.ts";
 import { type AsyncOperation, LocalSecretsManager } from "../../local/secrets-manager.ts";
 import { loadConfig } from "../../shared/config.ts";
 
@@ -76,11 +77,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
         HOME: process.env.HOME,
         ...env,
         ESBUILD_WORK_FOLDER: workFolder,
-        AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
-        AWS_REGION: "us-east-1",
-        AWS_ACCESS_KEY_ID: "test",
-        AWS_SECRET_ACCESS_KEY: "test",
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+        ...localSdkEnvironment(secrets.url),
       },
     },
   );
