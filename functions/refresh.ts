@@ -6,12 +6,12 @@
  */
 import { readSessionToken } from "../shared/cookies.ts";
 import { httpHandler } from "../shared/http.ts";
-import { config, nowSeconds, signingKeys, users } from "../shared/runtime.ts";
+import { config, nowSeconds, signingKeys } from "../shared/runtime.ts";
 import { refreshSession, sessionResponse } from "../shared/session.ts";
 
 export const handler = httpHandler("refresh", async (event, facts) => {
   const token = readSessionToken(event.cookies);
-  const issued = await refreshSession({ signingKeys, users, policy: config }, token, nowSeconds());
+  const issued = await refreshSession({ signingKeys, policy: config }, token, nowSeconds());
   facts.user = issued.user;
   return sessionResponse(issued);
 });

@@ -11,7 +11,7 @@ import {
   UpdateSecretVersionStageCommand,
 } from "@aws-sdk/client-secrets-manager";
 import { log } from "./log.ts";
-import { importSigningKey, newSigningKeyJwk, parseSigningKeyJwk } from "./signing-key.ts";
+import { type CryptoKey, importSigningKey, newSigningKeyJwk, parseSigningKeyJwk } from "./signing-key.ts";
 import { issueSessionToken, type TokenPolicy, verifySessionToken } from "./token.ts";
 
 export const ROTATION_STEPS = ["createSecret", "setSecret", "testSecret", "finishSecret"] as const;
@@ -115,7 +115,7 @@ async function testSecret(client: SecretsManagerClient, secretId: string, token:
   const pending = await client.send(
     new GetSecretValueCommand({ SecretId: secretId, VersionId: token, VersionStage: "AWSPENDING" }),
   );
-  let key: Awaited<ReturnType<typeof importSigningKey>>;
+  let key: CryptoKey;
   try {
     key = await importSigningKey(parseSigningKeyJwk(pending.SecretString ?? ""));
   } catch (err) {

@@ -33,8 +33,11 @@ export async function signIn(deps: SessionDeps, credentials: Credentials, now: n
   return issueSessionToken(await deps.signingKeys.current(), credentials.username, now, deps.policy);
 }
 
+/** What checking a session needs: no user directory. */
+export type VerifyDeps = Pick<SessionDeps, "signingKeys" | "policy">;
+
 /** Verifies a session token at `now`; see verifySessionToken for what it throws. */
-export function checkSession(deps: SessionDeps, token: string, now: number): Promise<Session> {
+export function checkSession(deps: VerifyDeps, token: string, now: number): Promise<Session> {
   return verifySessionToken(token, (kid) => deps.signingKeys.forKid(kid), now, deps.policy);
 }
 
@@ -42,7 +45,7 @@ export function checkSession(deps: SessionDeps, token: string, now: number): Pro
  * Re-issues a valid token in its refresh window, for the same user and sign-in time, signed with
  * the current key. Throws what checkSession and assertRefreshAllowed throw.
  */
-export async function refreshSession(deps: SessionDeps, token: string, now: number): Promise<IssuedToken> {
+export async function refreshSession(deps: VerifyDeps, token: string, now: number): Promise<IssuedToken> {
   const session = await checkSession(deps, token, now);
   assertRefreshAllowed(session, now, deps.policy);
   return issueSessionToken(await deps.signingKeys.current(), session.user, now, deps.policy, session.authTime);
