@@ -15,9 +15,9 @@ import { pathToFileURL } from "node:url";
 import { jwtVerify, SignJWT } from "jose";
 import jsonwebtoken from "jsonwebtoken";
 import { ensureDevSecrets } from "../local/dev-secrets.ts";
-import { LocalSecretsManager } from "../local/secrets-manager.ts";
+import { LocalSecretsManager } from "../local/secrets-endpoint.ts";
 import { loadConfig } from "../shared/config.ts";
-import { hashPassword } from "../shared/users.ts";
+import { hashPassword } from "../shared/passwords.ts";
 import { median } from "./table.ts";
 
 type Handler = (event: unknown) => Promise<{ statusCode?: number; cookies?: string[] }>;

@@ -5,13 +5,13 @@
  * session_expired; 503 service_unavailable when no key can be read.
  */
 import { readSessionToken } from "../shared/cookies.ts";
-import { httpHandler } from "../shared/http.ts";
-import { config, nowSeconds, signingKeys } from "../shared/runtime.ts";
-import { refreshSession, sessionResponse } from "../shared/session.ts";
+import { httpHandler, sessionIssued } from "../shared/http.ts";
+import { deps, nowSeconds } from "../shared/runtime.ts";
+import { refreshSession } from "../shared/session.ts";
 
 export const handler = httpHandler("refresh", async (event, facts) => {
   const token = readSessionToken(event.cookies);
-  const issued = await refreshSession({ signingKeys, policy: config }, token, nowSeconds());
+  const issued = await refreshSession(deps, token, nowSeconds());
   facts.user = issued.user;
-  return sessionResponse(issued);
+  return sessionIssued(issued);
 });

@@ -5,13 +5,13 @@
  * 503 service_unavailable when the secret store cannot be read.
  */
 import { parseCredentials } from "../shared/credentials.ts";
-import { httpHandler } from "../shared/http.ts";
-import { config, nowSeconds, signingKeys, users } from "../shared/runtime.ts";
-import { sessionResponse, signIn } from "../shared/session.ts";
+import { httpHandler, sessionIssued } from "../shared/http.ts";
+import { deps, nowSeconds } from "../shared/runtime.ts";
+import { signIn } from "../shared/session.ts";
 
 export const handler = httpHandler("signin", async (event, facts) => {
   const credentials = parseCredentials(event);
-  const issued = await signIn({ signingKeys, users, policy: config }, credentials, nowSeconds());
+  const issued = await signIn(deps, credentials, nowSeconds());
   facts.user = issued.user;
-  return sessionResponse(issued);
+  return sessionIssued(issued);
 });

@@ -5,12 +5,12 @@
  */
 import { readSessionToken } from "../shared/cookies.ts";
 import { httpHandler, text } from "../shared/http.ts";
-import { config, nowSeconds, signingKeys } from "../shared/runtime.ts";
+import { deps, nowSeconds } from "../shared/runtime.ts";
 import { checkSession } from "../shared/session.ts";
 
 export const handler = httpHandler("welcome", async (event, facts) => {
   const token = readSessionToken(event.cookies);
-  const session = await checkSession({ signingKeys, policy: config }, token, nowSeconds());
+  const session = await checkSession(deps, token, nowSeconds());
   facts.user = session.user;
   return text(200, `Welcome ${session.user}!`);
 });

@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs";
 import type { Config } from "../shared/config.ts";
 import { newSigningKeyJwk } from "../shared/signing-key.ts";
-import type { SecretStore } from "./secret-store.ts";
+import type { SecretStore } from "./secrets-data.ts";
 
 /** The scrypt hashes of the tutorial's two demo users (their passwords are in the README). */
 export function demoUsers(): string {

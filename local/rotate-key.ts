@@ -7,8 +7,8 @@
 import { parseArgs } from "node:util";
 import { RotateSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { loadConfig } from "../shared/config.ts";
-import { useLocalEndpointUnless } from "./endpoint.ts";
-import { LOCAL_ROTATION_LAMBDA_ARN } from "./rotation.ts";
+import { LOCAL_ROTATION_LAMBDA_ARN } from "./rotate-secret.ts";
+import { useLocalEndpointUnless } from "./sdk-env.ts";
 
 async function main(): Promise<void> {
   const { values } = parseArgs({

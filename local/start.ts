@@ -5,11 +5,12 @@
  */
 import { spawn } from "node:child_process";
 import { createServer } from "node:net";
-import { ConfigError, loadConfig } from "../shared/config.ts";
+import { loadConfig } from "../shared/config.ts";
+import { ConfigError } from "../shared/errors.ts";
 import { ensureDevSecrets } from "./dev-secrets.ts";
-import { localSdkEnvironment } from "./endpoint.ts";
-import { rotateSecretOperation } from "./rotation.ts";
-import { DEFAULT_PORT, LocalSecretsManager } from "./secrets-manager.ts";
+import { rotateSecretOperation } from "./rotate-secret.ts";
+import { localSdkEnvironment } from "./sdk-env.ts";
+import { DEFAULT_PORT, LocalSecretsManager } from "./secrets-endpoint.ts";
 
 function port(name: string, fallback: number): number {
   const raw = process.env[name];

@@ -1,3 +1,5 @@
+import { ConfigError } from "./errors.ts";
+
 /** Settings of the service: read once per container from the environment, validated, frozen. */
 export interface Config {
   readonly stage: string;
@@ -17,11 +19,6 @@ export interface Config {
   readonly usersSecretId: string;
   readonly issuer: string;
   readonly audience: string;
-}
-
-/** Thrown at start-up for a setting that is present but unusable; names the variable. */
-export class ConfigError extends Error {
-  override readonly name = "ConfigError";
 }
 
 type Env = Readonly<Record<string, string | undefined>>;

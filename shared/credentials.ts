@@ -1,6 +1,10 @@
 import { BadRequestError, PayloadTooLargeError, UnauthorizedError, UnsupportedMediaTypeError } from "./errors.ts";
 import type { HttpEvent } from "./http.ts";
-import { MAX_PASSWORD_LENGTH, USERNAME_PATTERN } from "./users.ts";
+
+/** What a username may be: also what a token's `sub` must be. */
+export const USERNAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
+/** Longest password accepted, in characters; longer ones are refused before any hashing. */
+export const MAX_PASSWORD_LENGTH = 256;
 
 /** A sign-in body is two short strings; anything larger is refused unread. */
 export const MAX_BODY_BYTES = 4096;

@@ -65,3 +65,21 @@ export class ServiceUnavailableError extends HttpError {
     this.headers = { "Retry-After": String(options.retryAfterSeconds ?? 5) };
   }
 }
+
+/** Thrown at start-up for a setting that is present but unusable; names the variable. */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+/** Thrown by a secret parser for a value it refuses; the message must not quote the value. */
+export class UnusableSecretError extends Error {
+  override readonly name = "UnusableSecretError";
+}
+
+/**
+ * A rotation step that must not go on: a malformed event, rotation not enabled, a version that
+ * is not pending, or a pending value that is not a usable key. Messages never quote a value.
+ */
+export class RotationError extends Error {
+  override readonly name = "RotationError";
+}

@@ -1,6 +1,8 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import { sessionCookie } from "./cookies.ts";
 import { HttpError } from "./errors.ts";
-import { describeError, writeLogLine } from "./log.ts";
+import { describeError, log } from "./log.ts";
+import type { IssuedToken } from "./token.ts";
 
 export type HttpEvent = APIGatewayProxyEventV2;
 export type HttpResult = APIGatewayProxyStructuredResultV2;
@@ -38,6 +40,22 @@ export function text(statusCode: number, body: string): HttpResult {
   };
 }
 
+/**
+ * The answer to a sign-in or refresh: the cookie, and a body that tells a client (which cannot
+ * read an HttpOnly cookie) when to refresh.
+ */
+export function sessionIssued(issued: IssuedToken): HttpResult {
+  return json(
+    200,
+    {
+      username: issued.user,
+      expiresAt: issued.expiresAt,
+      expiresAtIso: new Date(issued.expiresAt * 1000).toISOString(),
+    },
+    [sessionCookie(issued.token, issued.maxAgeSeconds)],
+  );
+}
+
 /** The one place where an error becomes a response. Unexpected errors say nothing but an id. */
 export function errorResponse(err: unknown, requestId: string): HttpResult {
   if (err instanceof HttpError) {
@@ -70,10 +88,7 @@ export function httpHandler(route: string, handle: HttpHandler) {
       result = errorResponse(err, requestId);
     }
     const status = result.statusCode ?? 200;
-    // Written on every invocation: one literal, in the line's field order, with no copy.
-    writeLogLine({
-      level: status >= 500 ? "error" : "info",
-      message: "request",
+    log(status >= 500 ? "error" : "info", "request", {
       route,
       method: event?.requestContext?.http?.method,
       status,

@@ -7,12 +7,7 @@ export type LogLevel = "info" | "warn" | "error";
 
 /** Writes one log line. */
 export function log(level: LogLevel, message: string, fields: Record<string, unknown> = {}): void {
-  writeLogLine({ level, message, ...fields });
-}
-
-/** Writes one log line from a whole entry, `level` and `message` first; skips log()'s copy. */
-export function writeLogLine(entry: { level: LogLevel; message: string } & Record<string, unknown>): void {
-  process.stdout.write(`${JSON.stringify(entry)}\n`);
+  process.stdout.write(`${JSON.stringify({ level, message, ...fields })}\n`);
 }
 
 /** What may be logged of an unexpected error: its class, code, message, stack and causes. */

@@ -10,6 +10,7 @@ import {
   type SecretsManagerClient,
   UpdateSecretVersionStageCommand,
 } from "@aws-sdk/client-secrets-manager";
+import { RotationError } from "./errors.ts";
 import { log } from "./log.ts";
 import { type CryptoKey, importSigningKey, newSigningKeyJwk, parseSigningKeyJwk } from "./signing-key.ts";
 import { issueSessionToken, type TokenPolicy, verifySessionToken } from "./token.ts";
@@ -22,14 +23,6 @@ export interface RotationEvent {
   readonly SecretId: string;
   readonly ClientRequestToken: string;
   readonly Step: RotationStep;
-}
-
-/**
- * A rotation step that must not go on: a malformed event, rotation not enabled, a version that
- * is not pending, or a pending value that is not a usable key. Messages never quote a value.
- */
-export class RotationError extends Error {
-  override readonly name = "RotationError";
 }
 
 /** Checks the shape of an invocation event; throws RotationError naming the bad field. */

@@ -4,12 +4,14 @@
  * import this module; everything else in shared/ takes its dependencies as arguments.
  */
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { defaultProvider as environmentCredentials } from "./aws-credentials.ts";
+import { defaultProvider } from "./aws-credentials.ts";
 import { loadConfig } from "./config.ts";
+import { UnusableSecretError } from "./errors.ts";
 import { log } from "./log.ts";
-import { CachedSecret, type CacheOptions, secretVersionReader, UnusableSecretError } from "./secret-store.ts";
+import { parseUserDirectory, type UserDirectory } from "./passwords.ts";
+import { CachedSecret, type CacheOptions, secretVersionReader } from "./secret-cache.ts";
+import type { SessionDeps } from "./session.ts";
 import { SigningKeyRing } from "./signing-key.ts";
-import { parseUserDirectory, type UserDirectory } from "./users.ts";
 
 /** Throws ConfigError, naming the variable, at cold start: a bad setting never serves a request. */
 export const config = loadConfig(process.env);
@@ -18,7 +20,7 @@ export const config = loadConfig(process.env);
 // (locally); there is no other local-versus-cloud switch. Credentials come from the environment,
 // as Lambda provides them: the same in the bundle and under tsx (see aws-credentials.ts).
 const client = new SecretsManagerClient({
-  credentials: environmentCredentials(),
+  credentials: defaultProvider(),
   maxAttempts: 2,
   requestHandler: { connectionTimeout: 1000, requestTimeout: config.secretTimeoutMs },
 });
@@ -33,7 +35,7 @@ function cacheOptions(name: string): CacheOptions {
 }
 
 /** The signing keys, from the signing-key secret (AWSCURRENT signs, AWSPREVIOUS still verifies). */
-export const signingKeys = new SigningKeyRing(
+const signingKeys = new SigningKeyRing(
   secretVersionReader(client, config.signingKeySecretId, config.secretTimeoutMs),
   cacheOptions("signing-key"),
 );
@@ -41,13 +43,16 @@ export const signingKeys = new SigningKeyRing(
 const readUsers = secretVersionReader(client, config.usersSecretId, config.secretTimeoutMs);
 
 /** The user directory, from the users secret. */
-export const users = new CachedSecret<UserDirectory>(async () => {
+const users = new CachedSecret<UserDirectory>(async () => {
   const version = await readUsers("AWSCURRENT");
   if (version === undefined) throw new UnusableSecretError("users secret has no AWSCURRENT version");
   const { directory, skipped } = parseUserDirectory(version.value);
   if (skipped > 0) log("warn", "users secret has entries that were skipped", { skipped });
   return directory;
 }, cacheOptions("users"));
+
+/** What the handlers hand to the session use cases, built once per container. */
+export const deps: SessionDeps = { signingKeys, users, policy: config };
 
 /** The clock of the handlers, in epoch seconds. */
 export function nowSeconds(): number {

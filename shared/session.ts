@@ -1,8 +1,7 @@
-import { sessionCookie } from "./cookies.ts";
 import type { Credentials } from "./credentials.ts";
 import { UnauthorizedError } from "./errors.ts";
-import { type HttpResult, json } from "./http.ts";
-import type { CachedSecret } from "./secret-store.ts";
+import type { UserDirectory } from "./passwords.ts";
+import type { CachedSecret } from "./secret-cache.ts";
 import type { SigningKeyRing } from "./signing-key.ts";
 import {
   assertRefreshAllowed,
@@ -12,7 +11,6 @@ import {
   type TokenPolicy,
   verifySessionToken,
 } from "./token.ts";
-import type { UserDirectory } from "./users.ts";
 
 /** What the session use cases need: the keys, the users and the token policy. */
 export interface SessionDeps {
@@ -49,20 +47,4 @@ export async function refreshSession(deps: VerifyDeps, token: string, now: numbe
   const session = await checkSession(deps, token, now);
   assertRefreshAllowed(session, now, deps.policy);
   return issueSessionToken(await deps.signingKeys.current(), session.user, now, deps.policy, session.authTime);
-}
-
-/**
- * The answer to a sign-in or refresh: the cookie, and a body that tells a client (which cannot
- * read an HttpOnly cookie) when to refresh.
- */
-export function sessionResponse(issued: IssuedToken): HttpResult {
-  return json(
-    200,
-    {
-      username: issued.user,
-      expiresAt: issued.expiresAt,
-      expiresAtIso: new Date(issued.expiresAt * 1000).toISOString(),
-    },
-    [sessionCookie(issued.token, issued.maxAgeSeconds)],
-  );
 }

@@ -1,12 +1,7 @@
 import { randomBytes, type webcrypto } from "node:crypto";
+import { UnusableSecretError } from "./errors.ts";
 import { log } from "./log.ts";
-import {
-  CachedSecret,
-  type CacheOptions,
-  type ReadSecretVersion,
-  type SecretVersion,
-  UnusableSecretError,
-} from "./secret-store.ts";
+import { CachedSecret, type CacheOptions, type ReadSecretVersion, type SecretVersion } from "./secret-cache.ts";
 
 /** A WebCrypto key, as Node types it. */
 export type CryptoKey = webcrypto.CryptoKey;

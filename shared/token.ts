@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { errors, type JWTHeaderParameters, jwtVerify, SignJWT } from "jose";
 import type { Config } from "./config.ts";
+import { USERNAME_PATTERN } from "./credentials.ts";
 import { BadRequestError, HttpError, UnauthorizedError } from "./errors.ts";
 import type { CryptoKey, SigningKey } from "./signing-key.ts";
-import { USERNAME_PATTERN } from "./users.ts";
 
 /** The only algorithm this service signs or accepts. */
 export const ALGORITHM = "HS256";

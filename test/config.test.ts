@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../shared/config.ts";
+import { loadConfig } from "../shared/config.ts";
+import { ConfigError } from "../shared/errors.ts";
 
 describe("loadConfig", () => {
   it("has the tutorial's defaults: 300 s tokens, a 30 s refresh window, and stage-scoped names", () => {

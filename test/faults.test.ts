@@ -5,7 +5,7 @@
  */
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import type { Fault } from "../local/secrets-manager.ts";
+import type { Fault } from "../local/secrets-endpoint.ts";
 import { httpApiEvent, loadContainer, signInEvent } from "./support/in-process.ts";
 import { devKey, KEY_SECRET, mintToken } from "./support/tokens.ts";
 

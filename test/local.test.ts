@@ -15,10 +15,10 @@ import {
 } from "@aws-sdk/client-secrets-manager";
 import { afterAll, describe, expect, it } from "vitest";
 import { ensureDevSecrets } from "../local/dev-secrets.ts";
-import { localClient } from "../local/endpoint.ts";
-import { LocalSecretsManager } from "../local/secrets-manager.ts";
+import { localClient } from "../local/sdk-env.ts";
+import { LocalSecretsManager } from "../local/secrets-endpoint.ts";
 import { loadConfig } from "../shared/config.ts";
-import { parseUserDirectory } from "../shared/users.ts";
+import { parseUserDirectory } from "../shared/passwords.ts";
 import { Client } from "./support/client.ts";
 import { freePort } from "./support/service.ts";
 
@@ -110,7 +110,7 @@ describe("npm run users -- add", () => {
     ensureDevSecrets(secrets.store, config);
     try {
       const cli = run(
-        ["local/users.ts", "add", "alice"],
+        ["local/users-cli.ts", "add", "alice"],
         { LOCAL_SECRETS_PORT: String(secrets.port) },
         "s3cret-alice\n",
       );
@@ -130,7 +130,7 @@ describe("npm run users -- add", () => {
   });
 
   it("refuses a username no account can have", async () => {
-    const cli = run(["local/users.ts", "add", "../evil"], { LOCAL_SECRETS_PORT: "1" }, "x\n");
+    const cli = run(["local/users-cli.ts", "add", "../evil"], { LOCAL_SECRETS_PORT: "1" }, "x\n");
     expect(await cli.exited).toBe(1);
     expect(cli.output()).toMatch(/username/);
   });

@@ -12,11 +12,12 @@ import {
 } from "@aws-sdk/client-secrets-manager";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { ensureDevSecrets } from "../local/dev-secrets.ts";
-import { localClient } from "../local/endpoint.ts";
-import { LOCAL_ROTATION_LAMBDA_ARN, rotateSecretOperation } from "../local/rotation.ts";
-import { LocalSecretsManager } from "../local/secrets-manager.ts";
+import { LOCAL_ROTATION_LAMBDA_ARN, rotateSecretOperation } from "../local/rotate-secret.ts";
+import { localClient } from "../local/sdk-env.ts";
+import { LocalSecretsManager } from "../local/secrets-endpoint.ts";
 import { loadConfig } from "../shared/config.ts";
-import { parseRotationEvent, RotationError, type RotationStep, rotateSigningKey } from "../shared/rotation.ts";
+import { RotationError } from "../shared/errors.ts";
+import { parseRotationEvent, type RotationStep, rotateSigningKey } from "../shared/rotation.ts";
 import { KEY_SECRET } from "./support/tokens.ts";
 
 let secrets: LocalSecretsManager;

@@ -6,8 +6,8 @@
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { ensureDevSecrets } from "../local/dev-secrets.ts";
-import { localSdkEnvironment } from "../local/endpoint.ts";
-import { LocalSecretsManager } from "../local/secrets-manager.ts";
+import { localSdkEnvironment } from "../local/sdk-env.ts";
+import { LocalSecretsManager } from "../local/secrets-endpoint.ts";
 import { loadConfig } from "../shared/config.ts";
 import type { HttpEvent, HttpResult } from "../shared/http.ts";
 import { httpApiEvent } from "./support/in-process.ts";
@@ -92,11 +92,11 @@ describe("GetSecretValue calls at the endpoint", () => {
 
   it("shares one fetch again when the warm cache is cleared, as in a new container", async () => {
     const welcome = await newContainer();
-    const { signingKeys } = await import("../shared/runtime.ts");
+    const { deps } = await import("../shared/runtime.ts");
     const token = await mintToken(devKey(secrets));
     await welcome(welcomeEvent(token));
 
-    signingKeys.clear();
+    deps.signingKeys.clear();
     const results = await Promise.all(Array.from({ length: 50 }, () => welcome(welcomeEvent(token))));
 
     expect(results.map((result) => result.statusCode)).toEqual(Array(50).fill(200));

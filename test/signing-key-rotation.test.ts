@@ -6,10 +6,10 @@ import { randomBytes } from "node:crypto";
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { ensureDevSecrets } from "../local/dev-secrets.ts";
-import { localClient } from "../local/endpoint.ts";
-import { LocalSecretsManager } from "../local/secrets-manager.ts";
+import { localClient } from "../local/sdk-env.ts";
+import { LocalSecretsManager } from "../local/secrets-endpoint.ts";
 import { loadConfig } from "../shared/config.ts";
-import { secretVersionReader } from "../shared/secret-store.ts";
+import { secretVersionReader } from "../shared/secret-cache.ts";
 import { newSigningKeyJwk, SigningKeyRing, UNKNOWN_KID_RETRY_MS } from "../shared/signing-key.ts";
 import { KEY_SECRET } from "./support/tokens.ts";
 

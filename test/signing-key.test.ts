@@ -5,9 +5,9 @@
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
-import { localClient } from "../local/endpoint.ts";
-import { LocalSecretsManager } from "../local/secrets-manager.ts";
-import { secretVersionReader } from "../shared/secret-store.ts";
+import { localClient } from "../local/sdk-env.ts";
+import { LocalSecretsManager } from "../local/secrets-endpoint.ts";
+import { secretVersionReader } from "../shared/secret-cache.ts";
 import { newSigningKeyJwk, SigningKeyRing, UNKNOWN_KID_RETRY_MS } from "../shared/signing-key.ts";
 
 const SECRET = "test/signing-key";

@@ -5,7 +5,7 @@
 import * as crypto from "node:crypto";
 import { describe, expect, it, vi } from "vitest";
 import demoUsers from "../local/demo-users.json" with { type: "json" };
-import { parseUserDirectory } from "../shared/users.ts";
+import { parseUserDirectory } from "../shared/passwords.ts";
 
 vi.mock("node:crypto", async (importOriginal) => {
   const actual = await importOriginal<typeof import("node:crypto")>();

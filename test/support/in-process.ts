@@ -5,8 +5,8 @@
  */
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { ensureDevSecrets } from "../../local/dev-secrets.ts";
-import { localSdkEnvironment } from "../../local/endpoint.ts";
-import { LocalSecretsManager } from "../../local/secrets-manager.ts";
+import { localSdkEnvironment } from "../../local/sdk-env.ts";
+import { LocalSecretsManager } from "../../local/secrets-endpoint.ts";
 import { loadConfig } from "../../shared/config.ts";
 
 export async function loadContainer(env: Record<string, string> = {}) {
@@ -27,8 +27,8 @@ export async function loadContainer(env: Record<string, string> = {}) {
     handlers: { signin: signin.handler, welcome: welcome.handler, refresh: refresh.handler, logout: logout.handler },
     /** Forgets every cached secret, as a new container would start. */
     coldStart() {
-      runtime.signingKeys.clear();
-      runtime.users.clear();
+      runtime.deps.signingKeys.clear();
+      runtime.deps.users.clear();
     },
   };
 }

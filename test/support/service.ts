@@ -7,8 +7,8 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { ensureDevSecrets } from "../../local/dev-secrets.ts";
-import { localSdkEnvironment } from "../../local/endpoint.ts";
-import { type AsyncOperation, LocalSecretsManager } from "../../local/secrets-manager.ts";
+import { localSdkEnvironment } from "../../local/sdk-env.ts";
+import { type AsyncOperation, LocalSecretsManager } from "../../local/secrets-endpoint.ts";
 import { loadConfig } from "../../shared/config.ts";
 
 export interface Service {

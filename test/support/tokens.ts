@@ -1,7 +1,7 @@
 /** Mints tokens in the test with real crypto: valid ones with the dev key, and forgeries. */
 import { randomUUID } from "node:crypto";
 import { type JWTPayload, SignJWT } from "jose";
-import type { LocalSecretsManager } from "../../local/secrets-manager.ts";
+import type { LocalSecretsManager } from "../../local/secrets-endpoint.ts";
 
 export const ISSUER = "serverless-jwt-auth";
 export const AUDIENCE = "serverless-jwt-auth/dev";

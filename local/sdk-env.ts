@@ -1,6 +1,6 @@
 /** How the local tools reach Secrets Manager: the local endpoint unless told otherwise. */
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { DEFAULT_PORT } from "./secrets-manager.ts";
+import { DEFAULT_PORT } from "./secrets-endpoint.ts";
 
 /**
  * The environment that points the AWS SDK at a local endpoint, with placeholder credentials and

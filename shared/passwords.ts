@@ -1,10 +1,6 @@
 import { randomBytes, type ScryptOptions, scrypt, timingSafeEqual } from "node:crypto";
-import { UnusableSecretError } from "./secret-store.ts";
-
-/** What a username may be: also what a token's `sub` must be. */
-export const USERNAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
-/** Longest password accepted, in characters; longer ones are refused before any hashing. */
-export const MAX_PASSWORD_LENGTH = 256;
+import { USERNAME_PATTERN } from "./credentials.ts";
+import { UnusableSecretError } from "./errors.ts";
 
 /** scrypt cost for new hashes: N=2^15, r=8, p=1 (32 MiB, OWASP's floor is 2^17 at 128 MiB). */
 export const SCRYPT_PARAMS = { N: 32_768, r: 8, p: 1 } as const;

@@ -7,9 +7,9 @@
 import { randomUUID } from "node:crypto";
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { ROTATION_STEPS, rotateSigningKey } from "../shared/rotation.ts";
-import { localClient } from "./endpoint.ts";
-import { AwsError, REGION, type SecretStore } from "./secret-store.ts";
-import type { AsyncOperation } from "./secrets-manager.ts";
+import { localClient } from "./sdk-env.ts";
+import { AwsError, REGION, type SecretStore } from "./secrets-data.ts";
+import type { AsyncOperation } from "./secrets-endpoint.ts";
 
 /** What RotateSecret records when asked without a function: the one `serverless.yml` deploys. */
 export const LOCAL_ROTATION_LAMBDA_ARN = `arn:aws:lambda:${REGION}:000000000000:function:serverless-jwt-auth-dev-rotateSigningKey`;

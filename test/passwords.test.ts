@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import demoUsers from "../local/demo-users.json" with { type: "json" };
-import { hashPassword, isPasswordHash, parseUserDirectory, verifyPassword } from "../shared/users.ts";
+import { hashPassword, isPasswordHash, parseUserDirectory, verifyPassword } from "../shared/passwords.ts";
 
 describe("password hashes", () => {
   it("hashes with scrypt N=2^15, r=8, p=1 and a random salt", async () => {

@@ -7,7 +7,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
-import { AwsError, SecretStore } from "./secret-store.ts";
+import { AwsError, SecretStore } from "./secrets-data.ts";
 
 export const DEFAULT_PORT = 4566; // LocalStack's, so LocalStack can stand in for this endpoint
 

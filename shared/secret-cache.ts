@@ -51,11 +51,6 @@ export function secretVersionReader(
   };
 }
 
-/** Thrown by a secret parser for a value it refuses; the message must not quote the value. */
-export class UnusableSecretError extends Error {
-  override readonly name = "UnusableSecretError";
-}
-
 export interface CacheOptions {
   /** What the value is, for log lines. */
   readonly name: string;

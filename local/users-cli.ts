@@ -9,8 +9,9 @@ import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { loadConfig } from "../shared/config.ts";
-import { hashPassword, MAX_PASSWORD_LENGTH, USERNAME_PATTERN } from "../shared/users.ts";
-import { useLocalEndpointUnless } from "./endpoint.ts";
+import { MAX_PASSWORD_LENGTH, USERNAME_PATTERN } from "../shared/credentials.ts";
+import { hashPassword } from "../shared/passwords.ts";
+import { useLocalEndpointUnless } from "./sdk-env.ts";
 
 const usage = "usage: npm run users -- add <username> [--stage dev] [--secret-id ID] [--aws]";
 
