@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { zipFiles } from "./support/zip.ts";
 
 type Resource = { Type: string; DependsOn?: string[]; Properties: Record<string, unknown> };
 interface Statement {
@@ -138,7 +139,14 @@ describe("the packaged CloudFormation template", () => {
     const routes = Object.values(resources)
       .filter((r) => r.Type === "AWS::ApiGatewayV2::Route")
       .map((r) => r.Properties.RouteKey);
-    expect(routes.sort()).toEqual(["GET /logout", "GET /welcome", "POST /logout", "POST /refresh", "POST /signin"]);
+    expect(routes.sort()).toEqual([
+      "GET /logout",
+      "GET /me",
+      "GET /welcome",
+      "POST /logout",
+      "POST /refresh",
+      "POST /signin",
+    ]);
   });
 
   it("creates the signing key as a generated random JWK and an empty user directory", () => {
@@ -172,5 +180,73 @@ describe("the packaged CloudFormation template", () => {
       .Variables;
     expect(variables).toMatchObject({ STAGE: "dev", TOKEN_TTL_SECONDS: "300", REFRESH_WINDOW_SECONDS: "30" });
     expect(Object.keys(variables).filter((name) => name.startsWith("AWS_"))).toEqual([]);
+  });
+
+  it("declares the session authorizer: REQUEST on the Cookie header, payload 2.0, simple responses, no cache", () => {
+    expect(resource("HttpApiAuthorizerSession").Properties).toMatchObject({
+      ApiId: { Ref: "HttpApi" },
+      Name: "session",
+      AuthorizerType: "REQUEST",
+      IdentitySource: ["$request.header.Cookie"],
+      AuthorizerPayloadFormatVersion: "2.0",
+      EnableSimpleResponses: true,
+      AuthorizerResultTtlInSeconds: 0,
+    });
+    const uri = JSON.stringify(resource("HttpApiAuthorizerSession").Properties.AuthorizerUri);
+    expect(uri).toContain('{"Fn::GetAtt":["AuthorizeLambdaFunction","Arn"]}');
+  });
+
+  it("puts GET /me behind the authorizer and leaves the service's own routes to their handlers", () => {
+    const routes = Object.values(resources).filter((r) => r.Type === "AWS::ApiGatewayV2::Route");
+    const guarded = routes.filter((r) => r.Properties.AuthorizationType === "CUSTOM");
+
+    expect(guarded.map((r) => r.Properties.RouteKey)).toEqual(["GET /me"]);
+    expect(guarded[0]?.Properties.AuthorizerId).toEqual({ Ref: "HttpApiAuthorizerSession" });
+  });
+
+  it("lets API Gateway, and only this API, invoke the authorizer", () => {
+    expect(resource("SessionLambdaAuthorizerPermissionHttpApi").Properties).toMatchObject({
+      FunctionName: { "Fn::GetAtt": ["AuthorizeLambdaFunction", "Arn"] },
+      Action: "lambda:InvokeFunction",
+      Principal: "apigateway.amazonaws.com",
+    });
+    const source = JSON.stringify(resource("SessionLambdaAuthorizerPermissionHttpApi").Properties.SourceArn);
+    expect(source).toContain('{"Ref":"HttpApi"}');
+  });
+
+  it("gives the authorizer a role that reads the signing key and writes its own log, nothing else", () => {
+    expect(resource("AuthorizeLambdaFunction").Properties.Role).toEqual({ "Fn::GetAtt": ["AuthorizeRole", "Arn"] });
+    expect(statements(resource("AuthorizeRole"))).toEqual([
+      { Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: { Ref: "SigningKeySecret" } },
+      {
+        Effect: "Allow",
+        Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+        Resource: { "Fn::GetAtt": ["AuthorizeLogGroup", "Arn"] },
+      },
+    ]);
+  });
+
+  it("gives me a role that only writes its own log: it reads no secret", () => {
+    expect(resource("MeLambdaFunction").Properties.Role).toEqual({ "Fn::GetAtt": ["MeRole", "Arn"] });
+    expect(statements(resource("MeRole"))).toEqual([
+      {
+        Effect: "Allow",
+        Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+        Resource: { "Fn::GetAtt": ["MeLogGroup", "Arn"] },
+      },
+    ]);
+  });
+
+  it("ships me, the template for protected routes, in under 25 KB with neither jose nor the AWS SDK", () => {
+    const files = zipFiles(readFileSync(join(folder, "me.zip")));
+    const bundle = files.get("functions/me.mjs");
+
+    expect([...files.keys()]).toEqual(["functions/me.mjs"]);
+    expect(bundle?.length).toBeLessThan(25 * 1024);
+    expect(String(bundle)).not.toMatch(/ERR_JW[STK]|aws-sdk|secretsmanager/);
+    // The same markers are found in a bundle that has them, so their absence above means something.
+    expect(String(zipFiles(readFileSync(join(folder, "welcome.zip"))).get("functions/welcome.mjs"))).toMatch(
+      /ERR_JWS.*aws-sdk|aws-sdk.*ERR_JWS/s,
+    );
   });
 });

@@ -3,7 +3,7 @@
  * talking over HTTP to a local Secrets Manager endpoint on a free port. Each test file that calls
  * this gets its own container (Vitest isolates modules per file).
  */
-import type { APIGatewayProxyEventV2 } from "aws-lambda";
+import type { APIGatewayProxyEventV2, APIGatewayRequestAuthorizerEventV2 } from "aws-lambda";
 import { ensureDevSecrets } from "../../local/dev-secrets.ts";
 import { localSdkEnvironment } from "../../local/sdk-env.ts";
 import { LocalSecretsManager } from "../../local/secrets-endpoint.ts";
@@ -69,4 +69,27 @@ export function signInEvent(body: unknown, headers: Record<string, string> = { "
     body: typeof body === "string" ? body : JSON.stringify(body),
     requestContext: { http: { method: "POST", path: "/signin" } } as APIGatewayProxyEventV2["requestContext"],
   });
+}
+
+/**
+ * An HTTP API Lambda authorizer event (payload 2.0) as AWS sends it: cookies in `cookies`, the
+ * Cookie header's value as the identity source, no Cookie header among the headers.
+ */
+export function authorizerEvent(
+  overrides: Partial<APIGatewayRequestAuthorizerEventV2> = {},
+): APIGatewayRequestAuthorizerEventV2 {
+  const cookies = overrides.cookies ?? [];
+  return {
+    version: "2.0",
+    type: "REQUEST",
+    routeArn: "arn:aws:execute-api:us-east-1:123456789012:api/$default/GET/me",
+    identitySource: [cookies.join("; ")],
+    routeKey: "GET /me",
+    rawPath: "/me",
+    rawQueryString: "",
+    headers: {},
+    ...overrides,
+    cookies,
+    requestContext: httpApiEvent({ rawPath: "/me" }).requestContext,
+  };
 }

@@ -1,0 +1,18 @@
+/**
+ * The session authorizer of the HTTP API (type request, payload 2.0, simple responses, identity
+ * source the Cookie header), run by API Gateway before every route it is attached to.
+ * Allows with context {username, authTime, expiresAt} when the session cookie passes the checks
+ * /welcome makes; refuses ({isAuthorized: false}, API Gateway's 403) otherwise; throws when the
+ * key store cannot be read (API Gateway's 500). See docs/authorizer.md.
+ */
+import { authorizerCookies, authorizerHandler, sessionContext } from "../shared/authorizer.ts";
+import { readSessionToken } from "../shared/cookies.ts";
+import { deps, nowSeconds } from "../shared/runtime.ts";
+import { checkSession } from "../shared/session.ts";
+
+export const handler = authorizerHandler(async (event, facts) => {
+  const token = readSessionToken(authorizerCookies(event));
+  const session = await checkSession(deps, token, nowSeconds());
+  facts.user = session.user;
+  return sessionContext(session);
+});
