@@ -40,7 +40,7 @@ interface StoredSecret {
   rotationEnabled?: boolean;
 }
 
-type Json = Record<string, unknown>;
+export type Json = Record<string, unknown>;
 
 const epoch = () => Date.now() / 1000;
 
@@ -57,6 +57,21 @@ function optionalString(input: Json, field: string): string | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value !== "string") throw new AwsError("InvalidParameterException", `${field} must be a string.`);
   return value;
+}
+
+/**
+ * The optional ClientRequestToken of a request, which becomes a version id: AWS takes 32 to 64
+ * characters of any kind and refuses other lengths.
+ */
+export function clientRequestToken(input: Json): string | undefined {
+  const token = optionalString(input, "ClientRequestToken");
+  if (token !== undefined && (token.length < 32 || token.length > 64)) {
+    throw new AwsError(
+      "ValidationException",
+      "1 validation error detected: Value at 'clientRequestToken' failed to satisfy constraint: Member must have length between 32 and 64",
+    );
+  }
+  return token;
 }
 
 /** Secrets with versions and staging labels, optionally persisted to a file. */
@@ -152,7 +167,7 @@ export class SecretStore {
     const secretString = optionalString(input, "SecretString");
     let versionId: string | undefined;
     if (secretString !== undefined) {
-      versionId = optionalString(input, "ClientRequestToken") ?? randomUUID();
+      versionId = clientRequestToken(input) ?? randomUUID();
       secret.versions[versionId] = { secretString, createdDate: now, stages: ["AWSCURRENT"] };
     }
     this.#secrets.set(name, secret);
@@ -186,7 +201,7 @@ export class SecretStore {
   putSecretValue(input: Json): Json {
     const secret = this.find(requireString(input, "SecretId"));
     const secretString = requireString(input, "SecretString");
-    const versionId = optionalString(input, "ClientRequestToken") ?? randomUUID();
+    const versionId = clientRequestToken(input) ?? randomUUID();
     const stages = Array.isArray(input.VersionStages) ? input.VersionStages.map(String) : ["AWSCURRENT"];
     const existing = secret.versions[versionId];
     if (existing?.secretString !== undefined) {
