@@ -25,14 +25,18 @@ export type Fault =
 
 type Operation = (store: SecretStore, input: Record<string, unknown>) => Record<string, unknown>;
 
-const OPERATIONS: Record<string, Operation> = {
-  CreateSecret: (store, input) => store.createSecret(input),
-  GetSecretValue: (store, input) => store.getSecretValue(input),
-  PutSecretValue: (store, input) => store.putSecretValue(input),
-  UpdateSecretVersionStage: (store, input) => store.updateSecretVersionStage(input),
-  DescribeSecret: (store, input) => store.describeSecret(input),
-  ListSecretVersionIds: (store, input) => store.listSecretVersionIds(input),
-};
+// Looked up by the client's X-Amz-Target: a Map, so "constructor" or "__proto__" finds nothing.
+const OPERATIONS = new Map<string, Operation>([
+  ["CreateSecret", (store, input) => store.createSecret(input)],
+  ["GetSecretValue", (store, input) => store.getSecretValue(input)],
+  ["PutSecretValue", (store, input) => store.putSecretValue(input)],
+  ["UpdateSecretVersionStage", (store, input) => store.updateSecretVersionStage(input)],
+  ["DescribeSecret", (store, input) => store.describeSecret(input)],
+  ["ListSecretVersionIds", (store, input) => store.listSecretVersionIds(input)],
+]);
+
+/** Host names a request to this endpoint may carry: loopback only (see #handle). */
+const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
 /** Extra operations a caller can plug in (RotateSecret needs the project's rotation handler). */
 export type AsyncOperation = (store: SecretStore, input: Record<string, unknown>) => Promise<Record<string, unknown>>;
@@ -57,10 +61,12 @@ export class LocalSecretsManager {
   #server: Server | undefined;
   readonly #sockets = new Set<Socket>();
   readonly #options: LocalSecretsManagerOptions;
+  readonly #extraOperations: ReadonlyMap<string, AsyncOperation>;
   #port = 0;
 
   constructor(options: LocalSecretsManagerOptions = {}) {
     this.#options = options;
+    this.#extraOperations = new Map(Object.entries(options.extraOperations ?? {}));
     this.store = new SecretStore(options.dataFile);
   }
 
@@ -84,6 +90,14 @@ export class LocalSecretsManager {
   /** Makes every following call fail (or wait) as described, until set back to `none`. */
   setFault(fault: Fault): void {
     this.#fault = fault;
+  }
+
+  /** Whether a Host header names a loopback address and this endpoint's port (or none). */
+  #addressedToLoopback(host: string | undefined): boolean {
+    const match = /^(\[[^\]]*\]|[^:]*)(?::(\d+))?$/.exec(host ?? "");
+    if (match === null) return false;
+    const [, name = "", port] = match;
+    return LOOPBACK_HOSTS.has(name.toLowerCase()) && (port === undefined || Number(port) === this.#port);
   }
 
   /** Starts listening (again, after stop(), on the same port). Rejects with EADDRINUSE. */
@@ -127,6 +141,16 @@ export class LocalSecretsManager {
       res.end(JSON.stringify(body));
     };
     const fail = (err: AwsError) => reply(err.statusCode, { __type: err.type, message: err.message }, err.type);
+    if (!this.#addressedToLoopback(req.headers.host)) {
+      // A web page that rebinds its own name to 127.0.0.1 sends its name as Host: refuse it, so
+      // no site the developer visits can read the dev key through the browser.
+      reply(
+        403,
+        { __type: "AccessDeniedException", message: "This endpoint answers only localhost." },
+        "AccessDeniedException",
+      );
+      return;
+    }
     try {
       const target = String(req.headers["x-amz-target"] ?? "");
       const operation = target.startsWith("secretsmanager.") ? target.slice("secretsmanager.".length) : "";
@@ -146,8 +170,8 @@ export class LocalSecretsManager {
       } catch {
         throw new AwsError("SerializationException", "Start of structure or map found where not expected.");
       }
-      const extra = this.#options.extraOperations?.[operation];
-      const known = OPERATIONS[operation];
+      const extra = this.#extraOperations.get(operation);
+      const known = OPERATIONS.get(operation);
       if (extra !== undefined) reply(200, await extra(this.store, input));
       else if (known !== undefined) reply(200, known(this.store, input));
       else throw new AwsError("UnknownOperationException", `Operation ${operation || "(none)"} is not supported here.`);

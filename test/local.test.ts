@@ -4,7 +4,8 @@
  */
 
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -83,6 +84,119 @@ describe("local Secrets Manager endpoint", () => {
       alg: "HS256",
       k: expect.stringMatching(/^[\w-]{43}$/),
     });
+  });
+});
+
+/** One request to the endpoint with the Host header and target a browser or the SDK would send. */
+function rawCall(port: number, host: string, operation: string, body: unknown) {
+  return new Promise<{ status: number; body: Record<string, unknown> }>((resolve, reject) => {
+    const req = request(
+      {
+        host: "127.0.0.1",
+        port,
+        method: "POST",
+        path: "/",
+        headers: {
+          host,
+          "content-type": "application/x-amz-json-1.1",
+          "x-amz-target": `secretsmanager.${operation}`,
+        },
+      },
+      (res) => {
+        let text = "";
+        res.on("data", (chunk: Buffer) => {
+          text += chunk.toString();
+        });
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
+      },
+    );
+    req.on("error", reject);
+    req.end(JSON.stringify(body));
+  });
+}
+
+describe("local Secrets Manager endpoint, seen from a web page", () => {
+  it.each([
+    ["a rebound site name", "attacker.example"],
+    ["a rebound site name with the port", "attacker.example:PORT"],
+    ["a name that starts like localhost", "localhost.attacker.example:PORT"],
+    ["loopback on another port", "127.0.0.1:1"],
+  ])("refuses a request whose Host is %s, and reads nothing", async (_name, host) => {
+    const secrets = await new LocalSecretsManager({ port: 0 }).start();
+    ensureDevSecrets(secrets.store, loadConfig({}));
+    try {
+      const answer = await rawCall(secrets.port, host.replace("PORT", String(secrets.port)), "GetSecretValue", {
+        SecretId: "serverless-jwt-auth/dev/signing-key",
+      });
+
+      expect(answer).toEqual({
+        status: 403,
+        body: { __type: "AccessDeniedException", message: "This endpoint answers only localhost." },
+      });
+      expect(secrets.count("GetSecretValue")).toBe(0);
+    } finally {
+      await secrets.stop();
+    }
+  });
+
+  it.each(["localhost:PORT", "127.0.0.1:PORT", "[::1]:PORT", "LOCALHOST:PORT", "localhost"])(
+    "answers a request addressed to %s",
+    async (host) => {
+      const secrets = await new LocalSecretsManager({ port: 0 }).start();
+      ensureDevSecrets(secrets.store, loadConfig({}));
+      try {
+        const answer = await rawCall(secrets.port, host.replace("PORT", String(secrets.port)), "GetSecretValue", {
+          SecretId: "serverless-jwt-auth/dev/signing-key",
+        });
+
+        expect(answer.status).toBe(200);
+        expect(answer.body.Name).toBe("serverless-jwt-auth/dev/signing-key");
+      } finally {
+        await secrets.stop();
+      }
+    },
+  );
+
+  it.each(["constructor", "__proto__", "toString", "hasOwnProperty"])(
+    "knows no operation named %s",
+    async (operation) => {
+      const secrets = await new LocalSecretsManager({ port: 0 }).start();
+      try {
+        const answer = await rawCall(secrets.port, `localhost:${secrets.port}`, operation, {});
+
+        expect(answer).toEqual({
+          status: 400,
+          body: { __type: "UnknownOperationException", message: `Operation ${operation} is not supported here.` },
+        });
+      } finally {
+        await secrets.stop();
+      }
+    },
+  );
+
+  it('keeps a version named "__proto__" as a version, without touching any object\'s prototype', async () => {
+    const file = join(dir, "proto.json");
+    const version = { secretString: "v", createdDate: 1, stages: ["AWSCURRENT"] };
+    writeFileSync(
+      file,
+      `{"secrets":{"p":{"arn":"arn:p","name":"p","createdDate":1,"lastChangedDate":1,"versions":{"__proto__":${JSON.stringify(version)}}}}}`,
+    );
+    const secrets = await new LocalSecretsManager({ port: 0, dataFile: file }).start();
+    const client = localClient(secrets.url);
+    try {
+      const put = new PutSecretValueCommand({ SecretId: "p", ClientRequestToken: "__proto__", SecretString: "w" });
+      await expect(client.send(put)).rejects.toMatchObject({ name: "ValidationException" });
+      const described = await client.send(new DescribeSecretCommand({ SecretId: "p" }));
+      const value = await client.send(new GetSecretValueCommand({ SecretId: "p" }));
+
+      expect(Object.keys(described.VersionIdsToStages ?? {})).toEqual(["__proto__"]);
+      expect([value.VersionId, value.SecretString]).toEqual(["__proto__", "v"]);
+      expect(Object.getPrototypeOf({})).toBe(Object.prototype);
+      expect(({} as Record<string, unknown>).secretString).toBeUndefined();
+    } finally {
+      client.destroy();
+      await secrets.stop();
+    }
   });
 });
 
