@@ -10,7 +10,13 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-type Resource = { Type: string; DependsOn?: string[]; Properties: Record<string, unknown> };
+type Resource = {
+  Type: string;
+  DependsOn?: string[];
+  DeletionPolicy?: string;
+  UpdateReplacePolicy?: string;
+  Properties: Record<string, unknown>;
+};
 interface Statement {
   Effect: string;
   Action: string | string[];
@@ -155,6 +161,36 @@ describe("the packaged CloudFormation template", () => {
       Name: "serverless-jwt-auth/dev/users",
       SecretString: "{}",
     });
+  });
+
+  it("keeps every secret when the stack is deleted or the secret replaced", () => {
+    const secrets = Object.entries(resources).filter(([, r]) => r.Type === "AWS::SecretsManager::Secret");
+
+    expect(secrets.map(([name]) => name)).toContain("SigningKeySecret");
+    for (const [, secret] of secrets) {
+      expect([secret.DeletionPolicy, secret.UpdateReplacePolicy]).toEqual(["Retain", "Retain"]);
+    }
+  });
+
+  it("writes a JSON access log of every request, without headers or cookies, to a log group with retention", () => {
+    const stage = resource("HttpApiStage");
+    const settings = stage.Properties.AccessLogSettings as { DestinationArn: unknown; Format: string };
+    const format = JSON.parse(settings.Format) as Record<string, string>;
+
+    expect(settings.DestinationArn).toEqual({ "Fn::GetAtt": ["HttpApiLogGroup", "Arn"] });
+    expect(format).toMatchObject({
+      requestId: "$context.requestId",
+      ip: "$context.identity.sourceIp",
+      route: "$context.routeKey",
+      status: "$context.status",
+      latencyMs: "$context.responseLatency",
+      integrationError: "$context.integrationErrorMessage",
+    });
+    for (const variable of Object.values(format)) {
+      expect(variable).toMatch(/^\$context\.[A-Za-z.]+$/);
+      expect(variable).not.toMatch(/header|cookie|userAgent|querystring|authorizer/i);
+    }
+    expect(resource("HttpApiLogGroup").Properties.RetentionInDays).toBeGreaterThan(0);
   });
 
   it("throttles sign-in tighter than the other routes at API Gateway", () => {
