@@ -4,7 +4,7 @@
  */
 
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -250,13 +250,31 @@ describe("npm run users -- add", () => {
   });
 });
 
+/** What `curl --unix-socket` does: one Lambda invocation through serverless-offline's socket. */
+function invokeThroughSocket(socketPath: string, functionName: string) {
+  return new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = request(
+      { socketPath, method: "POST", path: `/2015-03-31/functions/${functionName}/invocations` },
+      (res) => {
+        let body = "";
+        res.on("data", (chunk: Buffer) => {
+          body += chunk.toString();
+        });
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
+    req.on("error", reject);
+    req.end("{}");
+  });
+}
+
 describe("npm start", () => {
-  it("serves the walkthrough on its port and stops both servers on Ctrl-C", async () => {
-    const [port, lambdaPort, secretsPort] = [await freePort(), await freePort(), await freePort()];
+  it("serves the walkthrough on its port, invokes only through a socket, and stops on Ctrl-C", async () => {
+    const [port, secretsPort] = [await freePort(), await freePort()];
     const dataFile = join(dir, "start.json");
+    const socket = join(dir, "lambda-invoke-dev.sock");
     const start = run(["local/start.ts"], {
       PORT: String(port),
-      LAMBDA_PORT: String(lambdaPort),
       LOCAL_SECRETS_PORT: String(secretsPort),
       LOCAL_SECRETS_FILE: dataFile,
       ESBUILD_WORK_FOLDER: `.esbuild-test-start-${process.pid}`,
@@ -272,6 +290,10 @@ describe("npm start", () => {
       expect(JSON.parse(readFileSync(dataFile, "utf8")).secrets).toHaveProperty([
         "serverless-jwt-auth/dev/signing-key",
       ]);
+      const invoked = await invokeThroughSocket(socket, "serverless-jwt-auth-dev-logout");
+      expect(invoked.status).toBe(200);
+      expect(JSON.parse(invoked.body)).toMatchObject({ statusCode: 200 });
+      expect(statSync(socket).isSocket()).toBe(true);
     } finally {
       start.child.kill("SIGINT");
       expect(await start.exited).toBe(0);
@@ -280,5 +302,6 @@ describe("npm start", () => {
     for (const p of [port, secretsPort]) {
       await expect(fetch(`http://127.0.0.1:${p}/`)).rejects.toThrow();
     }
+    await expect(invokeThroughSocket(socket, "serverless-jwt-auth-dev-logout")).rejects.toThrow();
   });
 });
