@@ -7,6 +7,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
+import { addressedToLoopback } from "./loopback-host.ts";
 import { AwsError, SecretStore } from "./secrets-data.ts";
 
 export const DEFAULT_PORT = 4566; // LocalStack's, so LocalStack can stand in for this endpoint
@@ -34,9 +35,6 @@ const OPERATIONS = new Map<string, Operation>([
   ["DescribeSecret", (store, input) => store.describeSecret(input)],
   ["ListSecretVersionIds", (store, input) => store.listSecretVersionIds(input)],
 ]);
-
-/** Host names a request to this endpoint may carry: loopback only (see #handle). */
-const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
 /** Extra operations a caller can plug in (RotateSecret needs the project's rotation handler). */
 export type AsyncOperation = (store: SecretStore, input: Record<string, unknown>) => Promise<Record<string, unknown>>;
@@ -92,14 +90,6 @@ export class LocalSecretsManager {
     this.#fault = fault;
   }
 
-  /** Whether a Host header names a loopback address and this endpoint's port (or none). */
-  #addressedToLoopback(host: string | undefined): boolean {
-    const match = /^(\[[^\]]*\]|[^:]*)(?::(\d+))?$/.exec(host ?? "");
-    if (match === null) return false;
-    const [, name = "", port] = match;
-    return LOOPBACK_HOSTS.has(name.toLowerCase()) && (port === undefined || Number(port) === this.#port);
-  }
-
   /** Starts listening (again, after stop(), on the same port). Rejects with EADDRINUSE. */
   async start(): Promise<this> {
     const server = createServer((req, res) => void this.#handle(req, res));
@@ -141,7 +131,7 @@ export class LocalSecretsManager {
       res.end(JSON.stringify(body));
     };
     const fail = (err: AwsError) => reply(err.statusCode, { __type: err.type, message: err.message }, err.type);
-    if (!this.#addressedToLoopback(req.headers.host)) {
+    if (!addressedToLoopback(req.headers.host, this.#port)) {
       // A web page that rebinds its own name to 127.0.0.1 sends its name as Host: refuse it, so
       // no site the developer visits can read the dev key through the browser.
       reply(
