@@ -11,8 +11,8 @@ export const SCRYPT_PARAMS = { N: 32_768, r: 8, p: 1 } as const;
 
 /**
  * The only costs a stored hash may have: N a power of two from 2^15 to 2^17, r=8, p=1. At most
- * 128 MiB and about half a second per attempt on a 512 MB function; a hash outside this range is
- * refused unread, so a crafted entry cannot make one sign-in take gigabytes or seconds.
+ * 128 MiB and about two thirds of a second per attempt on a 512 MB function; a hash outside this
+ * range is refused unread, so a crafted entry cannot make one sign-in take gigabytes or seconds.
  */
 export const SCRYPT_COST_RANGE = { minN: 32_768, maxN: 131_072, r: 8, p: 1 } as const;
 const KEY_LENGTH = 32;
