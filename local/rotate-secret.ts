@@ -8,7 +8,7 @@ import { randomUUID } from "node:crypto";
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { ROTATION_STEPS, rotateSigningKey } from "../shared/rotation.ts";
 import { localClient } from "./sdk-env.ts";
-import { AwsError, REGION, type SecretStore } from "./secrets-data.ts";
+import { AwsError, clientRequestToken, REGION, type SecretStore } from "./secrets-data.ts";
 import type { AsyncOperation } from "./secrets-endpoint.ts";
 
 /** What RotateSecret records when asked without a function: the one `serverless.yml` deploys. */
@@ -20,6 +20,7 @@ export function rotateSecretOperation(endpointUrl: () => string): AsyncOperation
     const secretId = typeof input.SecretId === "string" ? input.SecretId : "";
     const client = localClient(endpointUrl());
     try {
+      const token = clientRequestToken(input) ?? randomUUID();
       const unfinished = store.unfinishedRotation(secretId);
       if (unfinished !== undefined) {
         // AWS retries the unfinished rotation and refuses to start another one.
@@ -29,7 +30,6 @@ export function rotateSecretOperation(endpointUrl: () => string): AsyncOperation
           "A previous rotation isn't complete. That rotation will be reattempted.",
         );
       }
-      const token = typeof input.ClientRequestToken === "string" ? input.ClientRequestToken : randomUUID();
       const result = store.beginRotation(input, input.RotateImmediately === false ? undefined : token);
       if (input.RotateImmediately === false) return result;
       try {

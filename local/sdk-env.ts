@@ -4,7 +4,7 @@ import { DEFAULT_PORT } from "./secrets-endpoint.ts";
 
 /**
  * The environment that points the AWS SDK at a local endpoint, with placeholder credentials and
- * without the SDK's Node 20 deprecation notice (the functions run on Node 22 in AWS).
+ * without the SDK's Node 20 deprecation notice (the functions run on Node 24 in AWS).
  */
 export function localSdkEnvironment(endpoint: string): Record<string, string> {
   return {

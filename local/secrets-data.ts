@@ -34,13 +34,17 @@ interface StoredSecret {
   description?: string;
   createdDate: number;
   lastChangedDate: number;
-  versions: Record<string, StoredVersion>;
+  /** By version id, a client-supplied string (ClientRequestToken): a Map, so "__proto__" is a plain key. */
+  versions: Map<string, StoredVersion>;
   rotationLambdaArn?: string;
   rotationRules?: Record<string, unknown>;
   rotationEnabled?: boolean;
 }
 
-type Json = Record<string, unknown>;
+/** A secret as the data file holds it (JSON has no Map; Object.fromEntries keeps "__proto__" as a key). */
+type SavedSecret = Omit<StoredSecret, "versions"> & { versions: Record<string, StoredVersion> };
+
+export type Json = Record<string, unknown>;
 
 const epoch = () => Date.now() / 1000;
 
@@ -59,6 +63,21 @@ function optionalString(input: Json, field: string): string | undefined {
   return value;
 }
 
+/**
+ * The optional ClientRequestToken of a request, which becomes a version id: AWS takes 32 to 64
+ * characters of any kind and refuses other lengths.
+ */
+export function clientRequestToken(input: Json): string | undefined {
+  const token = optionalString(input, "ClientRequestToken");
+  if (token !== undefined && (token.length < 32 || token.length > 64)) {
+    throw new AwsError(
+      "ValidationException",
+      "1 validation error detected: Value at 'clientRequestToken' failed to satisfy constraint: Member must have length between 32 and 64",
+    );
+  }
+  return token;
+}
+
 /** Secrets with versions and staging labels, optionally persisted to a file. */
 export class SecretStore {
   readonly #secrets = new Map<string, StoredSecret>();
@@ -68,8 +87,10 @@ export class SecretStore {
     this.#file = file;
     if (file !== undefined) {
       try {
-        const saved = JSON.parse(readFileSync(file, "utf8")) as { secrets?: Record<string, StoredSecret> };
-        for (const secret of Object.values(saved.secrets ?? {})) this.#secrets.set(secret.name, secret);
+        const saved = JSON.parse(readFileSync(file, "utf8")) as { secrets?: Record<string, SavedSecret> };
+        for (const secret of Object.values(saved.secrets ?? {})) {
+          this.#secrets.set(secret.name, { ...secret, versions: new Map(Object.entries(secret.versions)) });
+        }
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
       }
@@ -80,7 +101,10 @@ export class SecretStore {
     if (this.#file === undefined) return;
     mkdirSync(dirname(this.#file), { recursive: true });
     const tmp = `${this.#file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify({ secrets: Object.fromEntries(this.#secrets) }, null, 2), { mode: 0o600 });
+    const secrets = Object.fromEntries(
+      [...this.#secrets].map(([name, secret]) => [name, { ...secret, versions: Object.fromEntries(secret.versions) }]),
+    );
+    writeFileSync(tmp, JSON.stringify({ secrets }, null, 2), { mode: 0o600 });
     renameSync(tmp, this.#file);
   }
 
@@ -99,7 +123,7 @@ export class SecretStore {
   }
 
   #version(secret: StoredSecret, versionId: string | undefined, stage: string | undefined): [string, StoredVersion] {
-    const entries = Object.entries(secret.versions);
+    const entries = [...secret.versions];
     const found = entries.find(
       ([id, version]) =>
         (versionId === undefined || id === versionId) && version.stages.includes(stage ?? "AWSCURRENT"),
@@ -118,12 +142,12 @@ export class SecretStore {
 
   /** Moves `stage` onto `versionId`; moving AWSCURRENT also moves AWSPREVIOUS onto the old current. */
   #moveStage(secret: StoredSecret, stage: string, versionId: string): void {
-    const previousHolder = Object.entries(secret.versions).find(([, v]) => v.stages.includes(stage))?.[0];
+    const previousHolder = [...secret.versions].find(([, v]) => v.stages.includes(stage))?.[0];
     if (previousHolder === versionId) return;
-    for (const version of Object.values(secret.versions)) {
+    for (const version of secret.versions.values()) {
       version.stages = version.stages.filter((s) => s !== stage);
     }
-    secret.versions[versionId]?.stages.push(stage);
+    secret.versions.get(versionId)?.stages.push(stage);
     if (stage === "AWSCURRENT" && previousHolder !== undefined) {
       this.#moveStage(secret, "AWSPREVIOUS", previousHolder);
     }
@@ -146,14 +170,14 @@ export class SecretStore {
       name,
       createdDate: now,
       lastChangedDate: now,
-      versions: {},
+      versions: new Map(),
       ...(typeof input.Description === "string" ? { description: input.Description } : {}),
     };
     const secretString = optionalString(input, "SecretString");
     let versionId: string | undefined;
     if (secretString !== undefined) {
-      versionId = optionalString(input, "ClientRequestToken") ?? randomUUID();
-      secret.versions[versionId] = { secretString, createdDate: now, stages: ["AWSCURRENT"] };
+      versionId = clientRequestToken(input) ?? randomUUID();
+      secret.versions.set(versionId, { secretString, createdDate: now, stages: ["AWSCURRENT"] });
     }
     this.#secrets.set(name, secret);
     this.#save();
@@ -186,9 +210,9 @@ export class SecretStore {
   putSecretValue(input: Json): Json {
     const secret = this.find(requireString(input, "SecretId"));
     const secretString = requireString(input, "SecretString");
-    const versionId = optionalString(input, "ClientRequestToken") ?? randomUUID();
+    const versionId = clientRequestToken(input) ?? randomUUID();
     const stages = Array.isArray(input.VersionStages) ? input.VersionStages.map(String) : ["AWSCURRENT"];
-    const existing = secret.versions[versionId];
+    const existing = secret.versions.get(versionId);
     if (existing?.secretString !== undefined) {
       if (existing.secretString !== secretString) {
         throw new AwsError(
@@ -200,7 +224,7 @@ export class SecretStore {
       return { ARN: secret.arn, Name: secret.name, VersionId: versionId, VersionStages: existing.stages };
     }
     if (existing !== undefined) existing.secretString = secretString;
-    else secret.versions[versionId] = { secretString, createdDate: epoch(), stages: [] };
+    else secret.versions.set(versionId, { secretString, createdDate: epoch(), stages: [] });
     for (const stage of stages) this.#moveStage(secret, stage, versionId);
     secret.lastChangedDate = epoch();
     this.#save();
@@ -208,7 +232,7 @@ export class SecretStore {
       ARN: secret.arn,
       Name: secret.name,
       VersionId: versionId,
-      VersionStages: secret.versions[versionId]?.stages ?? [],
+      VersionStages: secret.versions.get(versionId)?.stages ?? [],
     };
   }
 
@@ -217,11 +241,11 @@ export class SecretStore {
     const stage = requireString(input, "VersionStage");
     const moveTo = optionalString(input, "MoveToVersionId");
     const removeFrom = optionalString(input, "RemoveFromVersionId");
-    const holder = Object.entries(secret.versions).find(([, v]) => v.stages.includes(stage))?.[0];
-    if (moveTo !== undefined && secret.versions[moveTo] === undefined) {
+    const holder = [...secret.versions].find(([, v]) => v.stages.includes(stage))?.[0];
+    if (moveTo !== undefined && !secret.versions.has(moveTo)) {
       throw new AwsError("ResourceNotFoundException", "Secrets Manager can't find the specified secret version.");
     }
-    if (removeFrom !== undefined && !secret.versions[removeFrom]?.stages.includes(stage)) {
+    if (removeFrom !== undefined && !secret.versions.get(removeFrom)?.stages.includes(stage)) {
       throw new AwsError(
         "InvalidParameterException",
         `The staging label ${stage} is not attached to version ${removeFrom}, so it can't be removed from it.`,
@@ -242,7 +266,7 @@ export class SecretStore {
     if (moveTo !== undefined) {
       this.#moveStage(secret, stage, moveTo);
     } else if (removeFrom !== undefined) {
-      const version = secret.versions[removeFrom];
+      const version = secret.versions.get(removeFrom);
       if (version !== undefined) version.stages = version.stages.filter((s) => s !== stage);
     }
     secret.lastChangedDate = epoch();
@@ -253,7 +277,7 @@ export class SecretStore {
   /** The version AWSPENDING marks while a rotation is unfinished (it is not also AWSCURRENT). */
   unfinishedRotation(secretId: string): string | undefined {
     const secret = this.find(secretId);
-    return Object.entries(secret.versions).find(
+    return [...secret.versions].find(
       ([, v]) => v.stages.includes("AWSPENDING") && !v.stages.includes("AWSCURRENT"),
     )?.[0];
   }
@@ -282,9 +306,7 @@ export class SecretStore {
       this.#save();
       return { ARN: secret.arn, Name: secret.name };
     }
-    if (secret.versions[versionId] === undefined) {
-      secret.versions[versionId] = { createdDate: epoch(), stages: [] };
-    }
+    if (!secret.versions.has(versionId)) secret.versions.set(versionId, { createdDate: epoch(), stages: [] });
     this.#moveStage(secret, "AWSPENDING", versionId);
     secret.lastChangedDate = epoch();
     this.#save();
@@ -304,9 +326,7 @@ export class SecretStore {
       ...(secret.rotationRules === undefined ? {} : { RotationRules: secret.rotationRules }),
       // Versions without a label are deprecated; AWS leaves them out.
       VersionIdsToStages: Object.fromEntries(
-        Object.entries(secret.versions)
-          .filter(([, v]) => v.stages.length > 0)
-          .map(([id, v]) => [id, v.stages]),
+        [...secret.versions].filter(([, v]) => v.stages.length > 0).map(([id, v]) => [id, v.stages]),
       ),
     };
   }
@@ -316,7 +336,7 @@ export class SecretStore {
     return {
       ARN: secret.arn,
       Name: secret.name,
-      Versions: Object.entries(secret.versions)
+      Versions: [...secret.versions]
         .filter(([, v]) => v.stages.length > 0 || input.IncludeDeprecated === true)
         .map(([id, v]) => ({
           VersionId: id,

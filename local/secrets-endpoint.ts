@@ -7,6 +7,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
+import { addressedToLoopback } from "./loopback-host.ts";
 import { AwsError, SecretStore } from "./secrets-data.ts";
 
 export const DEFAULT_PORT = 4566; // LocalStack's, so LocalStack can stand in for this endpoint
@@ -25,14 +26,15 @@ export type Fault =
 
 type Operation = (store: SecretStore, input: Record<string, unknown>) => Record<string, unknown>;
 
-const OPERATIONS: Record<string, Operation> = {
-  CreateSecret: (store, input) => store.createSecret(input),
-  GetSecretValue: (store, input) => store.getSecretValue(input),
-  PutSecretValue: (store, input) => store.putSecretValue(input),
-  UpdateSecretVersionStage: (store, input) => store.updateSecretVersionStage(input),
-  DescribeSecret: (store, input) => store.describeSecret(input),
-  ListSecretVersionIds: (store, input) => store.listSecretVersionIds(input),
-};
+// Looked up by the client's X-Amz-Target: a Map, so "constructor" or "__proto__" finds nothing.
+const OPERATIONS = new Map<string, Operation>([
+  ["CreateSecret", (store, input) => store.createSecret(input)],
+  ["GetSecretValue", (store, input) => store.getSecretValue(input)],
+  ["PutSecretValue", (store, input) => store.putSecretValue(input)],
+  ["UpdateSecretVersionStage", (store, input) => store.updateSecretVersionStage(input)],
+  ["DescribeSecret", (store, input) => store.describeSecret(input)],
+  ["ListSecretVersionIds", (store, input) => store.listSecretVersionIds(input)],
+]);
 
 /** Extra operations a caller can plug in (RotateSecret needs the project's rotation handler). */
 export type AsyncOperation = (store: SecretStore, input: Record<string, unknown>) => Promise<Record<string, unknown>>;
@@ -57,10 +59,12 @@ export class LocalSecretsManager {
   #server: Server | undefined;
   readonly #sockets = new Set<Socket>();
   readonly #options: LocalSecretsManagerOptions;
+  readonly #extraOperations: ReadonlyMap<string, AsyncOperation>;
   #port = 0;
 
   constructor(options: LocalSecretsManagerOptions = {}) {
     this.#options = options;
+    this.#extraOperations = new Map(Object.entries(options.extraOperations ?? {}));
     this.store = new SecretStore(options.dataFile);
   }
 
@@ -127,6 +131,16 @@ export class LocalSecretsManager {
       res.end(JSON.stringify(body));
     };
     const fail = (err: AwsError) => reply(err.statusCode, { __type: err.type, message: err.message }, err.type);
+    if (!addressedToLoopback(req.headers.host, this.#port)) {
+      // A web page that rebinds its own name to 127.0.0.1 sends its name as Host: refuse it, so
+      // no site the developer visits can read the dev key through the browser.
+      reply(
+        403,
+        { __type: "AccessDeniedException", message: "This endpoint answers only localhost." },
+        "AccessDeniedException",
+      );
+      return;
+    }
     try {
       const target = String(req.headers["x-amz-target"] ?? "");
       const operation = target.startsWith("secretsmanager.") ? target.slice("secretsmanager.".length) : "";
@@ -146,8 +160,8 @@ export class LocalSecretsManager {
       } catch {
         throw new AwsError("SerializationException", "Start of structure or map found where not expected.");
       }
-      const extra = this.#options.extraOperations?.[operation];
-      const known = OPERATIONS[operation];
+      const extra = this.#extraOperations.get(operation);
+      const known = OPERATIONS.get(operation);
       if (extra !== undefined) reply(200, await extra(this.store, input));
       else if (known !== undefined) reply(200, known(this.store, input));
       else throw new AwsError("UnknownOperationException", `Operation ${operation || "(none)"} is not supported here.`);

@@ -4,7 +4,9 @@
  * Ctrl-C stops both. Set AWS_ENDPOINT_URL_SECRETS_MANAGER to use another endpoint (LocalStack).
  */
 import { spawn } from "node:child_process";
-import { createServer } from "node:net";
+import { mkdirSync, rmSync } from "node:fs";
+import { connect, createServer } from "node:net";
+import { dirname, resolve } from "node:path";
 import { loadConfig } from "../shared/config.ts";
 import { ConfigError } from "../shared/errors.ts";
 import { ensureDevSecrets } from "./dev-secrets.ts";
@@ -31,12 +33,39 @@ function assertFree(portNumber: number, what: string): Promise<void> {
   });
 }
 
+/**
+ * Where serverless-offline's Lambda invoke endpoint listens: the port LAMBDA_PORT names, or by
+ * default a UNIX socket beside the local secrets file. A socket is no web origin, so no page the
+ * developer visits can reach it, not even by rebinding its own name to 127.0.0.1 (offline checks no
+ * Host header); file permissions, not the network, decide who may connect. Throws ConfigError when
+ * another `npm start` holds the socket.
+ */
+async function invokeEndpoint(folder: string, stage: string): Promise<string> {
+  if (process.env.LAMBDA_PORT !== undefined && process.env.LAMBDA_PORT !== "") {
+    const lambdaPort = port("LAMBDA_PORT", 8002);
+    await assertFree(lambdaPort, "LAMBDA_PORT, serverless-offline's Lambda endpoint");
+    return String(lambdaPort);
+  }
+  const socket = resolve(folder, `lambda-invoke-${stage}.sock`);
+  mkdirSync(folder, { recursive: true, mode: 0o700 });
+  const alive = await new Promise<boolean>((answer) => {
+    const probe = connect(socket, () => {
+      probe.destroy();
+      answer(true);
+    });
+    probe.once("error", () => answer(false));
+  });
+  if (alive) throw new ConfigError(`${socket} is in use: another npm start is running here`);
+  rmSync(socket, { force: true }); // left behind by a run that was killed
+  return socket;
+}
+
 async function main(): Promise<void> {
   const config = loadConfig({ STAGE: "dev", ...process.env });
   const httpPort = port("PORT", 8000);
-  const lambdaPort = port("LAMBDA_PORT", 8002);
   await assertFree(httpPort, "PORT, the HTTP API");
-  await assertFree(lambdaPort, "LAMBDA_PORT, serverless-offline's Lambda endpoint");
+  const dataFile = process.env.LOCAL_SECRETS_FILE ?? `.local/secrets-${config.stage}.json`;
+  const lambdaEndpoint = await invokeEndpoint(dirname(resolve(dataFile)), config.stage);
 
   let secrets: LocalSecretsManager | undefined;
   let endpoint = process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER;
@@ -45,7 +74,7 @@ async function main(): Promise<void> {
     await assertFree(secretsPort, "LOCAL_SECRETS_PORT, the local Secrets Manager");
     const local: LocalSecretsManager = new LocalSecretsManager({
       port: secretsPort,
-      dataFile: process.env.LOCAL_SECRETS_FILE ?? `.local/secrets-${config.stage}.json`,
+      dataFile,
       // RotateSecret runs the project's rotation steps against this endpoint: `npm run rotate-key`.
       extraOperations: { RotateSecret: rotateSecretOperation((): string => local.url) },
     });
@@ -68,7 +97,7 @@ async function main(): Promise<void> {
       "--httpPort",
       String(httpPort),
       "--lambdaPort",
-      String(lambdaPort),
+      lambdaEndpoint,
     ],
     {
       stdio: "inherit",

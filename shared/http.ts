@@ -72,7 +72,7 @@ export function errorResponse(err: unknown, requestId: string): HttpResult {
 
 /**
  * Wraps a handler: every error becomes a response (see errorResponse), and every request is
- * logged once with route, status, error code, user, request id and duration.
+ * logged once with route, status, error code, user, source IP, request id and duration.
  */
 export function httpHandler(route: string, handle: HttpHandler) {
   return async (event: HttpEvent): Promise<HttpResult> => {
@@ -94,6 +94,9 @@ export function httpHandler(route: string, handle: HttpHandler) {
       status,
       error: error instanceof HttpError ? error.code : error === undefined ? undefined : "internal_error",
       user: facts.user,
+      // The address the connection to API Gateway came from: what a guessing campaign is traced
+      // by, and the same field as the access log's `ip`.
+      sourceIp: event?.requestContext?.http?.sourceIp,
       requestId,
       durationMs: Math.round((performance.now() - started) * 100) / 100,
       cause: status >= 500 ? describeError(error instanceof HttpError ? error.cause : error) : undefined,

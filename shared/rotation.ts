@@ -12,8 +12,9 @@ import {
 } from "@aws-sdk/client-secrets-manager";
 import { RotationError } from "./errors.ts";
 import { log } from "./log.ts";
-import { type CryptoKey, importSigningKey, newSigningKeyJwk, parseSigningKeyJwk } from "./signing-key.ts";
-import { issueSessionToken, type TokenPolicy, verifySessionToken } from "./token.ts";
+import { checkSession } from "./session.ts";
+import { KID_PATTERN, newSigningKeyJwk, SigningKeyRing } from "./signing-key.ts";
+import { issueSessionToken, type TokenPolicy } from "./token.ts";
 
 export const ROTATION_STEPS = ["createSecret", "setSecret", "testSecret", "finishSecret"] as const;
 export type RotationStep = (typeof ROTATION_STEPS)[number];
@@ -47,6 +48,8 @@ const PROBE_POLICY: TokenPolicy = {
   issuer: "serverless-jwt-auth/rotation",
   audience: "serverless-jwt-auth/rotation",
 };
+const PROBE_USER = "rotation-probe";
+const PROBE_CACHE = { name: "pending signing key", maxAgeMs: 60_000, staleMs: 0, retryAfterFailureMs: 0 };
 
 /**
  * Runs one step of the rotation of the signing-key secret. Follows the AWS contract: throws
@@ -86,6 +89,14 @@ export async function rotateSigningKey(client: SecretsManagerClient, event: Rota
 }
 
 async function createSecret(client: SecretsManagerClient, secretId: string, token: string): Promise<void> {
+  // The token becomes the version id and so every new token's kid: one the service would refuse
+  // must not become AWSCURRENT. AWS accepts any 32 to 64 characters; we take the visible ASCII.
+  if (!KID_PATTERN.test(token)) {
+    throw new RotationError(
+      `ClientRequestToken "${token.slice(0, 64)}" cannot be a key id: use 32 to 64 visible ASCII characters ` +
+        "(a UUID, as the AWS CLI and SDKs send by default); remove its AWSPENDING label and rotate again",
+    );
+  }
   // Fails (and the rotation with it) when there is no current key to rotate from.
   await client.send(new GetSecretValueCommand({ SecretId: secretId, VersionStage: "AWSCURRENT" }));
   try {
@@ -108,21 +119,18 @@ async function testSecret(client: SecretsManagerClient, secretId: string, token:
   const pending = await client.send(
     new GetSecretValueCommand({ SecretId: secretId, VersionId: token, VersionStage: "AWSPENDING" }),
   );
-  let key: CryptoKey;
+  const version = { versionId: pending.VersionId ?? token, value: pending.SecretString ?? "" };
+  // The probe goes through the HTTP functions' own path: a key ring whose current key is the
+  // pending version (same parsing, import and kid check), signing, then checkSession.
+  const ring = new SigningKeyRing(async (stage) => (stage === "AWSCURRENT" ? version : undefined), PROBE_CACHE);
+  const now = Math.floor(Date.now() / 1000);
   try {
-    key = await importSigningKey(parseSigningKeyJwk(pending.SecretString ?? ""));
+    const probe = await issueSessionToken(await ring.current(), PROBE_USER, now, PROBE_POLICY);
+    const session = await checkSession({ signingKeys: ring, policy: PROBE_POLICY }, probe.token, now);
+    if (session.user !== PROBE_USER) throw new Error("the probe token verified for another user");
   } catch (err) {
     throw new RotationError(`pending version ${token} of ${secretId} is not a usable key`, { cause: err });
   }
-  const now = Math.floor(Date.now() / 1000);
-  const probe = await issueSessionToken({ kid: token, key }, "rotation-probe", now, PROBE_POLICY);
-  const session = await verifySessionToken(
-    probe.token,
-    async (kid) => (kid === token ? { kid, key } : undefined),
-    now,
-    PROBE_POLICY,
-  );
-  if (session.user !== "rotation-probe") throw new RotationError("probe token did not verify with the pending key");
 }
 
 async function finishSecret(

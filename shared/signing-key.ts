@@ -15,8 +15,12 @@ export interface SigningKey {
 /** Fewest key bytes accepted: HS256 wants at least the hash size (RFC 7518, 3.2). */
 export const MIN_KEY_BYTES = 32;
 
-/** How a `kid` of ours looks: a Secrets Manager version id. Anything else is refused unread. */
-export const KID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+/**
+ * How a `kid` of ours looks: a Secrets Manager version id, which is the rotation's
+ * ClientRequestToken, 32 to 64 characters (AWS's bounds), here also visible ASCII. A kid of any
+ * other shape is refused unread; rotation refuses any other token at createSecret.
+ */
+export const KID_PATTERN = /^[\x21-\x7e]{32,64}$/;
 
 /** Before trying again to find a kid it does not know, a container waits at least this long. */
 export const UNKNOWN_KID_RETRY_MS = 10_000;

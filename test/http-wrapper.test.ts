@@ -87,6 +87,17 @@ describe("httpHandler", () => {
     expect(logged()).toEqual([expect.objectContaining({ status: 200, user: "user1", durationMs: expect.any(Number) })]);
   });
 
+  it("logs the client's source IP as API Gateway reports it", async () => {
+    const handler = httpHandler("x", async () => text(200, "ok"));
+    const fromClient = httpApiEvent({
+      requestContext: { requestId: "req-43", http: { method: "GET", path: "/x", sourceIp: "203.0.113.7" } } as never,
+    });
+
+    await handler(fromClient);
+
+    expect(logged()).toEqual([expect.objectContaining({ requestId: "req-43", sourceIp: "203.0.113.7" })]);
+  });
+
   it("survives an event with no request context at all", async () => {
     const handler = httpHandler("x", async () => text(200, "ok"));
     const result = await handler({} as never);

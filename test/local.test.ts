@@ -4,7 +4,8 @@
  */
 
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -86,6 +87,119 @@ describe("local Secrets Manager endpoint", () => {
   });
 });
 
+/** One request to the endpoint with the Host header and target a browser or the SDK would send. */
+function rawCall(port: number, host: string, operation: string, body: unknown) {
+  return new Promise<{ status: number; body: Record<string, unknown> }>((resolve, reject) => {
+    const req = request(
+      {
+        host: "127.0.0.1",
+        port,
+        method: "POST",
+        path: "/",
+        headers: {
+          host,
+          "content-type": "application/x-amz-json-1.1",
+          "x-amz-target": `secretsmanager.${operation}`,
+        },
+      },
+      (res) => {
+        let text = "";
+        res.on("data", (chunk: Buffer) => {
+          text += chunk.toString();
+        });
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
+      },
+    );
+    req.on("error", reject);
+    req.end(JSON.stringify(body));
+  });
+}
+
+describe("local Secrets Manager endpoint, seen from a web page", () => {
+  it.each([
+    ["a rebound site name", "attacker.example"],
+    ["a rebound site name with the port", "attacker.example:PORT"],
+    ["a name that starts like localhost", "localhost.attacker.example:PORT"],
+    ["loopback on another port", "127.0.0.1:1"],
+  ])("refuses a request whose Host is %s, and reads nothing", async (_name, host) => {
+    const secrets = await new LocalSecretsManager({ port: 0 }).start();
+    ensureDevSecrets(secrets.store, loadConfig({}));
+    try {
+      const answer = await rawCall(secrets.port, host.replace("PORT", String(secrets.port)), "GetSecretValue", {
+        SecretId: "serverless-jwt-auth/dev/signing-key",
+      });
+
+      expect(answer).toEqual({
+        status: 403,
+        body: { __type: "AccessDeniedException", message: "This endpoint answers only localhost." },
+      });
+      expect(secrets.count("GetSecretValue")).toBe(0);
+    } finally {
+      await secrets.stop();
+    }
+  });
+
+  it.each(["localhost:PORT", "127.0.0.1:PORT", "[::1]:PORT", "LOCALHOST:PORT", "localhost"])(
+    "answers a request addressed to %s",
+    async (host) => {
+      const secrets = await new LocalSecretsManager({ port: 0 }).start();
+      ensureDevSecrets(secrets.store, loadConfig({}));
+      try {
+        const answer = await rawCall(secrets.port, host.replace("PORT", String(secrets.port)), "GetSecretValue", {
+          SecretId: "serverless-jwt-auth/dev/signing-key",
+        });
+
+        expect(answer.status).toBe(200);
+        expect(answer.body.Name).toBe("serverless-jwt-auth/dev/signing-key");
+      } finally {
+        await secrets.stop();
+      }
+    },
+  );
+
+  it.each(["constructor", "__proto__", "toString", "hasOwnProperty"])(
+    "knows no operation named %s",
+    async (operation) => {
+      const secrets = await new LocalSecretsManager({ port: 0 }).start();
+      try {
+        const answer = await rawCall(secrets.port, `localhost:${secrets.port}`, operation, {});
+
+        expect(answer).toEqual({
+          status: 400,
+          body: { __type: "UnknownOperationException", message: `Operation ${operation} is not supported here.` },
+        });
+      } finally {
+        await secrets.stop();
+      }
+    },
+  );
+
+  it('keeps a version named "__proto__" as a version, without touching any object\'s prototype', async () => {
+    const file = join(dir, "proto.json");
+    const version = { secretString: "v", createdDate: 1, stages: ["AWSCURRENT"] };
+    writeFileSync(
+      file,
+      `{"secrets":{"p":{"arn":"arn:p","name":"p","createdDate":1,"lastChangedDate":1,"versions":{"__proto__":${JSON.stringify(version)}}}}}`,
+    );
+    const secrets = await new LocalSecretsManager({ port: 0, dataFile: file }).start();
+    const client = localClient(secrets.url);
+    try {
+      const put = new PutSecretValueCommand({ SecretId: "p", ClientRequestToken: "__proto__", SecretString: "w" });
+      await expect(client.send(put)).rejects.toMatchObject({ name: "ValidationException" });
+      const described = await client.send(new DescribeSecretCommand({ SecretId: "p" }));
+      const value = await client.send(new GetSecretValueCommand({ SecretId: "p" }));
+
+      expect(Object.keys(described.VersionIdsToStages ?? {})).toEqual(["__proto__"]);
+      expect([value.VersionId, value.SecretString]).toEqual(["__proto__", "v"]);
+      expect(Object.getPrototypeOf({})).toBe(Object.prototype);
+      expect(({} as Record<string, unknown>).secretString).toBeUndefined();
+    } finally {
+      client.destroy();
+      await secrets.stop();
+    }
+  });
+});
+
 function run(args: string[], env: Record<string, string>, input?: string) {
   const child = spawn(process.execPath, ["--import", "tsx", ...args], {
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
@@ -136,13 +250,31 @@ describe("npm run users -- add", () => {
   });
 });
 
+/** What `curl --unix-socket` does: one Lambda invocation through serverless-offline's socket. */
+function invokeThroughSocket(socketPath: string, functionName: string) {
+  return new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = request(
+      { socketPath, method: "POST", path: `/2015-03-31/functions/${functionName}/invocations` },
+      (res) => {
+        let body = "";
+        res.on("data", (chunk: Buffer) => {
+          body += chunk.toString();
+        });
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
+    req.on("error", reject);
+    req.end("{}");
+  });
+}
+
 describe("npm start", () => {
-  it("serves the walkthrough on its port and stops both servers on Ctrl-C", async () => {
-    const [port, lambdaPort, secretsPort] = [await freePort(), await freePort(), await freePort()];
+  it("serves the walkthrough on its port, invokes only through a socket, and stops on Ctrl-C", async () => {
+    const [port, secretsPort] = [await freePort(), await freePort()];
     const dataFile = join(dir, "start.json");
+    const socket = join(dir, "lambda-invoke-dev.sock");
     const start = run(["local/start.ts"], {
       PORT: String(port),
-      LAMBDA_PORT: String(lambdaPort),
       LOCAL_SECRETS_PORT: String(secretsPort),
       LOCAL_SECRETS_FILE: dataFile,
       ESBUILD_WORK_FOLDER: `.esbuild-test-start-${process.pid}`,
@@ -158,6 +290,10 @@ describe("npm start", () => {
       expect(JSON.parse(readFileSync(dataFile, "utf8")).secrets).toHaveProperty([
         "serverless-jwt-auth/dev/signing-key",
       ]);
+      const invoked = await invokeThroughSocket(socket, "serverless-jwt-auth-dev-logout");
+      expect(invoked.status).toBe(200);
+      expect(JSON.parse(invoked.body)).toMatchObject({ statusCode: 200 });
+      expect(statSync(socket).isSocket()).toBe(true);
     } finally {
       start.child.kill("SIGINT");
       expect(await start.exited).toBe(0);
@@ -166,5 +302,6 @@ describe("npm start", () => {
     for (const p of [port, secretsPort]) {
       await expect(fetch(`http://127.0.0.1:${p}/`)).rejects.toThrow();
     }
+    await expect(invokeThroughSocket(socket, "serverless-jwt-auth-dev-logout")).rejects.toThrow();
   });
 });

@@ -11,7 +11,13 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { zipFiles } from "./support/zip.ts";
 
-type Resource = { Type: string; DependsOn?: string[]; Properties: Record<string, unknown> };
+type Resource = {
+  Type: string;
+  DependsOn?: string[];
+  DeletionPolicy?: string;
+  UpdateReplacePolicy?: string;
+  Properties: Record<string, unknown>;
+};
 interface Statement {
   Effect: string;
   Action: string | string[];
@@ -129,10 +135,12 @@ describe("the packaged CloudFormation template", () => {
     }
   });
 
-  it("runs the four HTTP functions on nodejs22.x, arm64, routed as the README says", () => {
-    for (const name of ["Signin", "Welcome", "Refresh", "Logout"]) {
+  it("runs every function on nodejs24.x, arm64, the HTTP ones routed as the README says", () => {
+    // The bundles target node20, so the HTTP tests, which run them under serverless-offline on
+    // this Node 20, prove they run there too.
+    for (const name of ["Signin", "Welcome", "Refresh", "Logout", "RotateSigningKey"]) {
       expect(resource(`${name}LambdaFunction`).Properties).toMatchObject({
-        Runtime: "nodejs22.x",
+        Runtime: "nodejs24.x",
         Architectures: ["arm64"],
       });
     }
@@ -165,13 +173,46 @@ describe("the packaged CloudFormation template", () => {
     });
   });
 
-  it("throttles sign-in tighter than the other routes at API Gateway", () => {
+  it("keeps every secret when the stack is deleted or the secret replaced", () => {
+    const secrets = Object.entries(resources).filter(([, r]) => r.Type === "AWS::SecretsManager::Secret");
+
+    expect(secrets.map(([name]) => name)).toContain("SigningKeySecret");
+    for (const [, secret] of secrets) {
+      expect([secret.DeletionPolicy, secret.UpdateReplacePolicy]).toEqual(["Retain", "Retain"]);
+    }
+  });
+
+  it("writes a JSON access log of every request, without headers or cookies, to a log group with retention", () => {
+    const stage = resource("HttpApiStage");
+    const settings = stage.Properties.AccessLogSettings as { DestinationArn: unknown; Format: string };
+    const format = JSON.parse(settings.Format) as Record<string, string>;
+
+    expect(settings.DestinationArn).toEqual({ "Fn::GetAtt": ["HttpApiLogGroup", "Arn"] });
+    expect(format).toMatchObject({
+      requestId: "$context.requestId",
+      ip: "$context.identity.sourceIp",
+      route: "$context.routeKey",
+      status: "$context.status",
+      latencyMs: "$context.responseLatency",
+      integrationError: "$context.integrationErrorMessage",
+    });
+    for (const variable of Object.values(format)) {
+      expect(variable).toMatch(/^\$context\.[A-Za-z.]+$/);
+      expect(variable).not.toMatch(/header|cookie|userAgent|querystring|authorizer/i);
+    }
+    expect(resource("HttpApiLogGroup").Properties.RetentionInDays).toBeGreaterThan(0);
+  });
+
+  it("throttles sign-in tightly and the cheap routes no lower than the account's own default", () => {
     const stage = resource("HttpApiStage");
     const defaults = stage.Properties.DefaultRouteSettings as Record<string, number>;
-    const signin = (stage.Properties.RouteSettings as Record<string, Record<string, number>>)["POST /signin"];
-    expect(defaults.ThrottlingRateLimit).toBeGreaterThan(0);
-    expect(signin?.ThrottlingRateLimit).toBeLessThan(Number(defaults.ThrottlingRateLimit));
-    expect(signin?.ThrottlingBurstLimit).toBeLessThan(Number(defaults.ThrottlingBurstLimit));
+    const routes = stage.Properties.RouteSettings as Record<string, Record<string, number>>;
+
+    // One client at 100 requests/s must not be able to throttle every user's refresh.
+    expect(defaults.ThrottlingRateLimit).toBeGreaterThanOrEqual(10_000);
+    expect(defaults.ThrottlingBurstLimit).toBeGreaterThanOrEqual(5_000);
+    expect(Object.keys(routes)).toEqual(["POST /signin"]);
+    expect(routes["POST /signin"]).toEqual({ ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 });
     expect(stage.DependsOn).toContain("HttpApiRoutePostSignin");
   });
 

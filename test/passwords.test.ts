@@ -1,6 +1,16 @@
 import { describe, expect, it } from "vitest";
 import demoUsers from "../local/demo-users.json" with { type: "json" };
-import { hashPassword, isPasswordHash, parseUserDirectory, verifyPassword } from "../shared/passwords.ts";
+import {
+  DECOY_HASH,
+  hashPassword,
+  isPasswordHash,
+  parseUserDirectory,
+  SCRYPT_COST_RANGE,
+  SCRYPT_PARAMS,
+  verifyPassword,
+} from "../shared/passwords.ts";
+
+const SALT_AND_DIGEST = "AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 
 describe("password hashes", () => {
   it("hashes with scrypt N=2^15, r=8, p=1 and a random salt", async () => {
@@ -22,18 +32,35 @@ describe("password hashes", () => {
 
   it.each([
     ["plain text", "password1"],
-    [
-      "a cost too high to compute",
-      "scrypt$4194304$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
-    ],
-    [
-      "a cost that is not a power of two",
-      "scrypt$30000$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
-    ],
+    ["a cost too high to compute", `scrypt$4194304$8$1$${SALT_AND_DIGEST}`],
+    ["4 GiB per attempt (N=2^20, r=32, p=16)", `scrypt$1048576$32$16$${SALT_AND_DIGEST}`],
+    ["N above 2^17", `scrypt$262144$8$1$${SALT_AND_DIGEST}`],
+    ["N below 2^15", `scrypt$16384$8$1$${SALT_AND_DIGEST}`],
+    ["r other than 8", `scrypt$32768$16$1$${SALT_AND_DIGEST}`],
+    ["p other than 1", `scrypt$32768$8$4$${SALT_AND_DIGEST}`],
+    ["a cost that is not a power of two", `scrypt$30000$8$1$${SALT_AND_DIGEST}`],
     ["a bcrypt hash", "$2b$10$abcdefghijklmnopqrstuv"],
   ])("does not accept %s as a hash", async (_name, hash) => {
     expect(isPasswordHash(hash)).toBe(false);
     await expect(verifyPassword("password1", hash)).resolves.toBe(false);
+  });
+
+  it.each([32_768, 65_536, 131_072])("accepts N=%i with r=8, p=1", (N) => {
+    expect(isPasswordHash(`scrypt$${N}$8$1$${SALT_AND_DIGEST}`)).toBe(true);
+  });
+
+  it("writes only hashes within the accepted range", async () => {
+    const { N, r, p } = SCRYPT_PARAMS;
+    expect(N).toBeGreaterThanOrEqual(SCRYPT_COST_RANGE.minN);
+    expect(N).toBeLessThanOrEqual(SCRYPT_COST_RANGE.maxN);
+    expect([r, p]).toEqual([SCRYPT_COST_RANGE.r, SCRYPT_COST_RANGE.p]);
+    expect(isPasswordHash(await hashPassword("correct horse"))).toBe(true);
+  });
+
+  it("checks an unknown name against a decoy of the configured cost", () => {
+    const { N, r, p } = SCRYPT_PARAMS;
+    expect(DECOY_HASH.startsWith(`scrypt$${N}$${r}$${p}$`)).toBe(true);
+    expect(isPasswordHash(DECOY_HASH)).toBe(true);
   });
 
   it("ships the demo users as hashes only", () => {

@@ -18,6 +18,10 @@ import { LocalSecretsManager } from "../local/secrets-endpoint.ts";
 import { loadConfig } from "../shared/config.ts";
 import { RotationError } from "../shared/errors.ts";
 import { parseRotationEvent, type RotationStep, rotateSigningKey } from "../shared/rotation.ts";
+import { secretVersionReader } from "../shared/secret-cache.ts";
+import { checkSession } from "../shared/session.ts";
+import { SigningKeyRing } from "../shared/signing-key.ts";
+import { issueSessionToken } from "../shared/token.ts";
 import { KEY_SECRET } from "./support/tokens.ts";
 
 let secrets: LocalSecretsManager;
@@ -41,8 +45,7 @@ afterAll(async () => {
 });
 
 /** What Secrets Manager does before it calls createSecret: settings, and an empty AWSPENDING version. */
-function beginRotation(): string {
-  const token = randomUUID();
+function beginRotation(token: string = randomUUID()): string {
   secrets.store.beginRotation({ SecretId: KEY_SECRET, RotationLambdaARN: LOCAL_ROTATION_LAMBDA_ARN }, token);
   return token;
 }
@@ -105,6 +108,74 @@ describe("createSecret", () => {
   });
 });
 
+// AWS takes any ClientRequestToken of 32 to 64 characters and makes it the version id, so the kid.
+const ODD_BUT_USABLE_TOKEN = "manual.rotation-2026-11-29T00:00:00Z";
+const TOKEN_NO_KID_CAN_BE = "manual rotation of 2026-11-29, by ops";
+
+describe("request tokens", () => {
+  it("refuses at createSecret a token that cannot be a kid, and writes no pending key", async () => {
+    const current = currentVersion();
+    const token = beginRotation(TOKEN_NO_KID_CAN_BE);
+
+    const failure = step("createSecret", token);
+
+    await expect(failure).rejects.toThrow(RotationError);
+    await expect(failure).rejects.toThrow(`ClientRequestToken "${token}" cannot be a key id`);
+    await expect(pendingValue(token)).rejects.toMatchObject({ name: "ResourceNotFoundException" });
+    expect(currentVersion()).toBe(current);
+  });
+
+  it("fails a RotateSecret with such a token and keeps the current key", async () => {
+    const current = currentVersion();
+    const rotate = new RotateSecretCommand({
+      SecretId: KEY_SECRET,
+      ClientRequestToken: TOKEN_NO_KID_CAN_BE,
+      RotationLambdaARN: LOCAL_ROTATION_LAMBDA_ARN,
+    });
+
+    await expect(client.send(rotate)).rejects.toMatchObject({
+      name: "InternalServiceError",
+      message: expect.stringContaining("cannot be a key id"),
+    });
+    expect(currentVersion()).toBe(current);
+  });
+
+  it("completes a rotation with an odd token AWS accepts, whose kid the service then signs and verifies", async () => {
+    const rotate = new RotateSecretCommand({
+      SecretId: KEY_SECRET,
+      ClientRequestToken: ODD_BUT_USABLE_TOKEN,
+      RotationLambdaARN: LOCAL_ROTATION_LAMBDA_ARN,
+    });
+    await client.send(rotate);
+    const ring = new SigningKeyRing(secretVersionReader(client, KEY_SECRET, 3000), {
+      name: "signing-key",
+      maxAgeMs: 60_000,
+      staleMs: 0,
+      retryAfterFailureMs: 0,
+    });
+    const policy = loadConfig({ STAGE: "dev" });
+    const now = Math.floor(Date.now() / 1000);
+
+    const issued = await issueSessionToken(await ring.current(), "user1", now, policy);
+    const session = await checkSession({ signingKeys: ring, policy }, issued.token, now);
+
+    expect(currentVersion()).toBe(ODD_BUT_USABLE_TOKEN);
+    expect(JSON.parse(Buffer.from(String(issued.token.split(".")[0]), "base64url").toString())).toMatchObject({
+      kid: ODD_BUT_USABLE_TOKEN,
+    });
+    expect(session.user).toBe("user1");
+  });
+
+  it.each([
+    ["31", "a".repeat(31)],
+    ["65", "a".repeat(65)],
+  ])("refuses a token of %s characters at the endpoint, as AWS does", async (_length, token) => {
+    const put = new PutSecretValueCommand({ SecretId: KEY_SECRET, ClientRequestToken: token, SecretString: "x" });
+
+    await expect(client.send(put)).rejects.toMatchObject({ name: "ValidationException" });
+  });
+});
+
 describe("setSecret", () => {
   it("changes nothing: the key is self-contained", async () => {
     const token = beginRotation();
@@ -144,6 +215,23 @@ describe("testSecret", () => {
 
     await expect(failure).rejects.toThrow(RotationError);
     await expect(failure).rejects.toThrow(`pending version ${token} of ${KEY_SECRET} is not a usable key`);
+  });
+
+  it("refuses a usable key whose version id the service would refuse as a kid", async () => {
+    const token = beginRotation(TOKEN_NO_KID_CAN_BE);
+    await client.send(
+      new PutSecretValueCommand({
+        SecretId: KEY_SECRET,
+        ClientRequestToken: token,
+        SecretString: JSON.stringify({ kty: "oct", k: Buffer.alloc(32, 7).toString("base64url"), alg: "HS256" }),
+        VersionStages: ["AWSPENDING"],
+      }),
+    );
+
+    const failure = step("testSecret", token);
+
+    await expect(failure).rejects.toThrow(`pending version ${token} of ${KEY_SECRET} is not a usable key`);
+    await expect(failure).rejects.toMatchObject({ cause: { code: "invalid_token" } });
   });
 });
 

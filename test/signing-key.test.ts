@@ -74,8 +74,16 @@ describe("reads of the store", () => {
 describe("kids", () => {
   it("refuses a kid of the wrong shape without reading the store", async () => {
     await ring.current();
-    for (const kid of ["../../etc/passwd", "k".repeat(65), "", "a b"])
-      await expect(ring.forKid(kid)).resolves.toBeUndefined();
+    const wrongShapes = [
+      "../../etc/passwd",
+      "k".repeat(31),
+      "k".repeat(65),
+      "",
+      "a b",
+      `${"k".repeat(31)} b`,
+      "é".repeat(40),
+    ];
+    for (const kid of wrongShapes) await expect(ring.forKid(kid)).resolves.toBeUndefined();
     expect(reads()).toBe(1);
   });
 

@@ -1,4 +1,5 @@
 /** An HTTP client with a cookie jar, as a browser or `curl -b jar -c jar` would use the service. */
+import { connect } from "node:net";
 import { CookieJar } from "tough-cookie";
 
 export interface Reply {
@@ -52,4 +53,31 @@ export class Client {
   async setToken(value: string): Promise<void> {
     await this.jar.setCookie(`token=${value}; Path=/`, this.baseUrl);
   }
+}
+
+/** A raw answer: status, lower-cased header lines and body. */
+export interface RawReply {
+  readonly status: number;
+  readonly head: string;
+  readonly body: string;
+}
+
+/**
+ * Sends bytes as they are to a server at `baseUrl` (fetch adds a Content-Type to a string body and
+ * refuses some hostile headers) and reads the answer until the server closes.
+ */
+export function rawHttp(baseUrl: string, request: string): Promise<RawReply> {
+  const { hostname, port } = new URL(baseUrl);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.write(request));
+    const chunks: Buffer[] = [];
+    socket.setTimeout(20_000, () => socket.destroy(new Error("no answer")));
+    socket.on("data", (chunk: Buffer) => chunks.push(chunk));
+    socket.on("error", reject);
+    socket.on("close", () => {
+      const text = Buffer.concat(chunks).toString("latin1");
+      const [head = "", body = ""] = text.split("\r\n\r\n", 2);
+      resolve({ status: Number(head.split(" ")[1]), head: head.toLowerCase(), body });
+    });
+  });
 }

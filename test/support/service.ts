@@ -13,6 +13,8 @@ import { loadConfig } from "../../shared/config.ts";
 
 export interface Service {
   readonly baseUrl: string;
+  /** serverless-offline's Lambda invoke endpoint (LAMBDA_PORT). */
+  readonly lambdaUrl: string;
   readonly secrets: LocalSecretsManager;
   /** Every line serverless-offline and the handlers printed so far. */
   readonly output: string[];
@@ -124,6 +126,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
 
   return {
     baseUrl: `http://127.0.0.1:${httpPort}`,
+    lambdaUrl: `http://127.0.0.1:${lambdaPort}`,
     secrets,
     output,
     logs: () =>
