@@ -115,7 +115,12 @@ async function testSecret(client: SecretsManagerClient, secretId: string, token:
     throw new RotationError(`pending version ${token} of ${secretId} is not a usable key`, { cause: err });
   }
   const now = Math.floor(Date.now() / 1000);
-  const probe = await issueSessionToken({ kid: token, key }, "rotation-probe", now, PROBE_POLICY);
+  const probe = await issueSessionToken(
+    { kid: token, key },
+    { user: "rotation-probe", sid: "rotation-probe-session-id", authTime: now },
+    now,
+    PROBE_POLICY,
+  );
   const session = await verifySessionToken(
     probe.token,
     async (kid) => (kid === token ? { kid, key } : undefined),
