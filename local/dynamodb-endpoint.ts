@@ -104,7 +104,10 @@ export class LocalDynamoDB {
     return this;
   }
 
-  /** Stops listening, drops open connections and closes the database until start(). */
+  /**
+   * Stops listening, drops open connections and closes the database until start(). An endpoint
+   * without a `path` keeps nothing: it starts again empty.
+   */
   async stop(): Promise<void> {
     if (!this.#listening) return;
     this.#listening = false;

@@ -17,11 +17,12 @@ export async function loadContainer(env: Record<string, string> = {}) {
   ensureDevSecrets(secrets.store, config);
   const { dynamodb, store } = await startTables(config);
   Object.assign(process.env, fullEnv, localSdkEnvironment(secrets.url, dynamodb.url));
-  const [signin, welcome, refresh, logout, runtime] = await Promise.all([
+  const [signin, welcome, refresh, logout, logoutEverywhere, runtime] = await Promise.all([
     import("../../functions/signin.ts"),
     import("../../functions/welcome.ts"),
     import("../../functions/refresh.ts"),
     import("../../functions/logout.ts"),
+    import("../../functions/logout-everywhere.ts"),
     import("../../shared/runtime.ts"),
   ]);
   return {
@@ -29,7 +30,13 @@ export async function loadContainer(env: Record<string, string> = {}) {
     dynamodb,
     store,
     runtime,
-    handlers: { signin: signin.handler, welcome: welcome.handler, refresh: refresh.handler, logout: logout.handler },
+    handlers: {
+      signin: signin.handler,
+      welcome: welcome.handler,
+      refresh: refresh.handler,
+      logout: logout.handler,
+      logoutEverywhere: logoutEverywhere.handler,
+    },
     /** Forgets every cached secret, as a new container would start. */
     coldStart() {
       runtime.deps.signingKeys.clear();
