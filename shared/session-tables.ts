@@ -168,7 +168,13 @@ export class SessionTables implements SessionStore {
           expiresAt: n(next.expiresAt),
         },
         ...(read === undefined
-          ? { ConditionExpression: "attribute_not_exists(username)" }
+          ? {
+              // Absent, or unreadable (read as absent): a half-written item must not lock a name for good.
+              ConditionExpression:
+                "attribute_not_exists(username) OR NOT (attribute_type(failures, :n) AND " +
+                "attribute_type(lockedUntil, :n) AND attribute_type(expiresAt, :n))",
+              ExpressionAttributeValues: { ":n": s("N") },
+            }
           : {
               ConditionExpression: "failures = :failures AND expiresAt = :expiresAt",
               ExpressionAttributeValues: { ":failures": n(read.failures), ":expiresAt": n(read.expiresAt) },

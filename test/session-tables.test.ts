@@ -58,6 +58,15 @@ describe("SessionTables", () => {
     expect(results.sort()).toEqual([false, true]);
   });
 
+  it("replaces a counter it cannot read rather than lock its name for good", async () => {
+    await putRaw(config.signinAttemptsTable, { username: { S: "garbled" }, failures: { S: "many" } });
+    await expect(store.getAttempts("garbled")).resolves.toBeUndefined();
+
+    const next = { failures: 1, lockedUntil: 0, expiresAt: 2_000_000_000 };
+    await expect(store.putAttempts("garbled", undefined, next)).resolves.toBe(true);
+    await expect(store.getAttempts("garbled")).resolves.toEqual(next);
+  });
+
   it("never overwrites a session with the same id", async () => {
     const record = { sid: "d".repeat(22), username: "user1", authTime: 1, createdAt: 1000, expiresAt: 2 };
     await store.putSession(record);
