@@ -118,4 +118,13 @@ describe("a locked username, in a container", () => {
     expect(Number(locked.headers["Retry-After"])).toBeGreaterThan(0);
     expect(scrypt).not.toHaveBeenCalled();
   });
+
+  it("lets no more than SIGNIN_MAX_FAILURES of many parallel guesses reach scrypt", async () => {
+    scrypt.mockClear();
+    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => signIn("parallel-target", `guess-${i}`)));
+
+    expect(scrypt.mock.calls.length).toBeLessThanOrEqual(2);
+    expect(results.filter((result) => result.statusCode === 401).length).toBe(scrypt.mock.calls.length);
+    expect(results.every((result) => result.statusCode === 401 || result.statusCode === 429)).toBe(true);
+  });
 });
