@@ -5,7 +5,10 @@
  *   passwd <name>  sets a user's password and ends all their sessions
  *   revoke <name>  ends all sessions of a user (they sign in again)
  *   remove <name>  removes a user; their sessions end at their next check
+ *   unlock <name>  clears the failed sign-in count of a username (lifts a lockout)
  *   list           lists the users, without hashes
+ *   import         adds the users of a JSON {"<name>": "<scrypt hash>"} on stdin (the old users
+ *                  secret) that are not in the table yet
  * Talks to the endpoints of a running `npm start` by default; with `--aws` to AWS itself
  * (credentials and region as the SDK finds them). Options: --stage <stage> (default dev), --aws.
  */
@@ -15,11 +18,12 @@ import { parseArgs } from "node:util";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { loadConfig } from "../shared/config.ts";
 import { MAX_PASSWORD_LENGTH, USERNAME_PATTERN } from "../shared/credentials.ts";
-import { hashPassword } from "../shared/passwords.ts";
+import { hashPassword, isPasswordHash } from "../shared/passwords.ts";
 import { SessionTables } from "../shared/session-tables.ts";
 import { useLocalEndpointUnless } from "./sdk-env.ts";
 
-const usage = "usage: npm run users -- add|passwd|revoke|remove <username> | list   [--stage dev] [--aws]";
+const usage =
+  "usage: npm run users -- add|passwd|revoke|remove|unlock <username> | list | import   [--stage dev] [--aws]";
 
 async function readPassword(): Promise<string> {
   if (!process.stdin.isTTY) {
@@ -54,14 +58,30 @@ async function newPassword(): Promise<string> {
   return password;
 }
 
+/** Adds each well-formed entry whose name is free; never replaces a user already in the table. */
+async function importUsers(users: SessionTables, json: string): Promise<{ added: number; skipped: number }> {
+  const parsed: unknown = JSON.parse(json);
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw new Error('import reads a JSON object {"<username>": "<scrypt hash>"} on stdin');
+  }
+  let [added, skipped] = [0, 0];
+  for (const [name, hash] of Object.entries(parsed)) {
+    const usable = USERNAME_PATTERN.test(name) && isPasswordHash(hash);
+    if (usable && (await users.addUser(name, hash, Date.now()))) added += 1;
+    else skipped += 1;
+  }
+  return { added, skipped };
+}
+
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
     options: { stage: { type: "string" }, aws: { type: "boolean" } },
   });
   const [command, username] = positionals;
-  const named = ["add", "passwd", "revoke", "remove"].includes(String(command));
-  if (!(named && positionals.length === 2) && !(command === "list" && positionals.length === 1)) {
+  const named = ["add", "passwd", "revoke", "remove", "unlock"].includes(String(command));
+  const bare = command === "list" || command === "import";
+  if (!(named && positionals.length === 2) && !(bare && positionals.length === 1)) {
     throw new Error(usage);
   }
   if (username !== undefined && !USERNAME_PATTERN.test(username)) {
@@ -87,6 +107,13 @@ async function main(): Promise<void> {
       if (!(await users.getUser(name))) throw missing();
       if (!(await users.setPassword(name, await hashPassword(await newPassword()), Date.now()))) throw missing();
       console.log(`changed the password of ${name}; their sessions are ended`);
+    } else if (command === "import") {
+      if (process.stdin.isTTY) throw new Error("import reads the users' JSON from a pipe on stdin");
+      const { added, skipped } = await importUsers(users, await readPassword());
+      console.log(`imported ${added} user(s) into ${config.usersTable}; skipped ${skipped} (present or unusable)`);
+    } else if (command === "unlock") {
+      await users.deleteAttempts(name);
+      console.log(`cleared the failed sign-ins of ${name}`);
     } else if (command === "revoke") {
       if (!(await users.endUserSessions(name, Date.now()))) throw missing();
       console.log(`ended every session of ${name}`);
@@ -94,7 +121,7 @@ async function main(): Promise<void> {
       if (!(await users.removeUser(name))) throw missing();
       console.log(`removed user ${name}; their sessions are ended`);
     }
-    if (command !== "list" && command !== "add") {
+    if (command === "passwd" || command === "revoke" || command === "remove") {
       console.log("a signed-in browser is refused at its next refresh (REVOCATION_CHECK=every-request: at once)");
     }
   } finally {

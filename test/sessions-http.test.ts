@@ -249,6 +249,30 @@ describe("npm run users", () => {
     expect(cli.output).not.toContain("scrypt$");
   });
 
+  it("unlock: lifts a lockout, so the right password signs in at once", async () => {
+    const user = await newUser();
+    for (let i = 0; i < 5; i++) await new Client(service.baseUrl).signIn(user, `guess-${i}`);
+    expect((await new Client(service.baseUrl).signIn(user, "password1")).status).toBe(429);
+
+    const cli = await usersCli(["unlock", user]);
+    expect(cli.code).toBe(0);
+    expect((await new Client(service.baseUrl).signIn(user, "password1")).status).toBe(200);
+  });
+
+  it("import: adds the users of an old users secret, keeping their hashes and the users already there", async () => {
+    const [fresh, present] = [`imported-${process.pid}-${users++}`, await newUser()];
+    const secret = JSON.stringify({
+      [fresh]: demoUsers.user2,
+      [present]: demoUsers.user2,
+      "bad name": demoUsers.user2,
+    });
+
+    const cli = await usersCli(["import"], secret);
+    expect([cli.code, cli.output]).toEqual([0, expect.stringContaining("imported 1 user(s)")]);
+    expect((await new Client(service.baseUrl).signIn(fresh, "password2")).status).toBe(200);
+    expect((await new Client(service.baseUrl).signIn(present, "password1")).status).toBe(200);
+  });
+
   it("refuses to revoke a user that does not exist", async () => {
     const cli = await usersCli(["revoke", "nobody-here"]);
     expect([cli.code, cli.output]).toEqual([1, expect.stringContaining("no user nobody-here")]);
