@@ -14,10 +14,14 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { jwtVerify, SignJWT } from "jose";
 import jsonwebtoken from "jsonwebtoken";
+import { ensureTables } from "../local/dev-data.ts";
 import { ensureDevSecrets } from "../local/dev-secrets.ts";
+import { LocalDynamoDB } from "../local/dynamodb-endpoint.ts";
+import { localDynamoClient } from "../local/sdk-env.ts";
 import { LocalSecretsManager } from "../local/secrets-endpoint.ts";
 import { loadConfig } from "../shared/config.ts";
 import { hashPassword } from "../shared/passwords.ts";
+import { SessionTables } from "../shared/session-tables.ts";
 import { median } from "./table.ts";
 
 type Handler = (event: unknown) => Promise<{ statusCode?: number; cookies?: string[] }>;
@@ -51,10 +55,16 @@ const config = loadConfig(process.env);
 ensureDevSecrets(secrets.store, config);
 // A user of the bench's own, with a random password, beside the demo users.
 const credentials = JSON.stringify({ username: "bench", password: randomBytes(18).toString("base64url") });
-const users = JSON.parse(String(secrets.store.getSecretValue({ SecretId: config.usersSecretId }).SecretString));
-users.bench = await hashPassword(JSON.parse(credentials).password);
-secrets.store.putSecretValue({ SecretId: config.usersSecretId, SecretString: JSON.stringify(users) });
+const dynamodb = await new LocalDynamoDB({ port: 0 }).start();
+const dynamodbClient = localDynamoClient(dynamodb.url);
+await ensureTables(dynamodbClient, config);
+await new SessionTables(dynamodbClient, config).addUser(
+  "bench",
+  await hashPassword(JSON.parse(credentials).password),
+  Date.now(),
+);
 process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = secrets.url;
+process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamodb.url;
 
 let calls = 0;
 let containers = 0;

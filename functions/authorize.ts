@@ -1,7 +1,7 @@
 /**
  * The session authorizer of the HTTP API (type request, payload 2.0, simple responses, identity
  * source the Cookie header), run by API Gateway before every route it is attached to.
- * Allows with context {username, authTime, expiresAt} when the session cookie passes the checks
+ * Allows with context {username, authTime, expiresAt, sid} when the session cookie passes the checks
  * /welcome makes; refuses ({isAuthorized: false}, API Gateway's 403) otherwise; throws when the
  * key store cannot be read (API Gateway's 500). See docs/authorizer.md.
  */

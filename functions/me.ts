@@ -1,5 +1,5 @@
 /**
- * GET /me, behind the session authorizer: 200 JSON {username, authTime, expiresAt}, read from
+ * GET /me, behind the session authorizer: 200 JSON {username, authTime, expiresAt, sid}, read from
  * what the authorizer passed. API Gateway refuses a request without a valid session before this
  * runs (401 or 403, its own bodies). The template for a route of your own: no token code, no
  * jose, no AWS SDK. See docs/authorizer.md.

@@ -2,7 +2,8 @@
  * POST /refresh with the session cookie, in the token's last REFRESH_WINDOW_SECONDS.
  * 200 + new session cookie + {username, expiresAt, expiresAtIso}; 400 refresh_too_early (cookie
  * untouched); 401 missing_token / invalid_token / ambiguous_token / token_expired /
- * session_expired; 503 service_unavailable when no key can be read.
+ * session_expired / session_revoked (logged out, logged out everywhere, user removed or password
+ * changed); 503 service_unavailable when no key can be read or the tables cannot be used.
  */
 import { readSessionToken } from "../shared/cookies.ts";
 import { httpHandler, sessionIssued } from "../shared/http.ts";

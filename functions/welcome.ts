@@ -1,7 +1,8 @@
 /**
  * GET /welcome with the session cookie.
  * 200 text/plain "Welcome <user>!"; 401 missing_token / invalid_token / ambiguous_token /
- * token_expired / session_expired; 503 service_unavailable when no key can be read.
+ * token_expired / session_expired; with REVOCATION_CHECK=every-request also session_revoked;
+ * 503 service_unavailable when no key can be read (or, in every-request mode, the tables).
  */
 import { readSessionToken } from "../shared/cookies.ts";
 import { httpHandler, text } from "../shared/http.ts";

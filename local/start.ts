@@ -1,7 +1,8 @@
 /**
- * `npm start`: the local Secrets Manager endpoint (seeded on first start with a dev key and the
- * demo users) plus the real handlers under serverless-offline on http://localhost:8000.
- * Ctrl-C stops both. Set AWS_ENDPOINT_URL_SECRETS_MANAGER to use another endpoint (LocalStack).
+ * `npm start`: the local Secrets Manager and DynamoDB endpoints, the dev key, tables and demo
+ * users created through the SDK when missing, plus the real handlers under serverless-offline on
+ * http://localhost:8000. Ctrl-C stops all three. Set AWS_ENDPOINT_URL_SECRETS_MANAGER or
+ * AWS_ENDPOINT_URL_DYNAMODB to use another endpoint (LocalStack, moto, DynamoDB Local).
  */
 import { spawn } from "node:child_process";
 import { mkdirSync, rmSync } from "node:fs";
@@ -9,9 +10,10 @@ import { connect, createServer } from "node:net";
 import { dirname, resolve } from "node:path";
 import { loadConfig } from "../shared/config.ts";
 import { ConfigError } from "../shared/errors.ts";
-import { ensureDevSecrets } from "./dev-secrets.ts";
+import { ensureDevData } from "./dev-data.ts";
+import { DEFAULT_PORT as DEFAULT_DYNAMODB_PORT, LocalDynamoDB } from "./dynamodb-endpoint.ts";
 import { rotateSecretOperation } from "./rotate-secret.ts";
-import { localSdkEnvironment } from "./sdk-env.ts";
+import { localClient, localDynamoClient, localSdkEnvironment } from "./sdk-env.ts";
 import { DEFAULT_PORT, LocalSecretsManager } from "./secrets-endpoint.ts";
 
 function port(name: string, fallback: number): number {
@@ -61,6 +63,8 @@ async function invokeEndpoint(folder: string, stage: string): Promise<string> {
 }
 
 async function main(): Promise<void> {
+  // This process talks to the endpoints too (to create what is missing): no Node 20 notice from the SDK.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
   const config = loadConfig({ STAGE: "dev", ...process.env });
   const httpPort = port("PORT", 8000);
   await assertFree(httpPort, "PORT, the HTTP API");
@@ -80,10 +84,31 @@ async function main(): Promise<void> {
     });
     secrets = await local.start();
     endpoint = local.url;
-    for (const name of ensureDevSecrets(local.store, config)) console.log(`created secret ${name}`);
     console.log(`local Secrets Manager listening on ${endpoint}`);
   } else {
     console.log(`using the Secrets Manager endpoint ${endpoint}`);
+  }
+
+  let dynamodb: LocalDynamoDB | undefined;
+  let dynamodbEndpoint = process.env.AWS_ENDPOINT_URL_DYNAMODB;
+  if (dynamodbEndpoint === undefined || dynamodbEndpoint === "") {
+    const dynamodbPort = port("LOCAL_DYNAMODB_PORT", DEFAULT_DYNAMODB_PORT);
+    await assertFree(dynamodbPort, "LOCAL_DYNAMODB_PORT, the local DynamoDB");
+    const path = process.env.LOCAL_DYNAMODB_DIR ?? `.local/dynamodb-${config.stage}`;
+    mkdirSync(path, { recursive: true });
+    dynamodb = await new LocalDynamoDB({ port: dynamodbPort, path }).start();
+    dynamodbEndpoint = dynamodb.url;
+    console.log(`local DynamoDB listening on ${dynamodbEndpoint} (data in ${path})`);
+  } else {
+    console.log(`using the DynamoDB endpoint ${dynamodbEndpoint}`);
+  }
+
+  const clients = { secrets: localClient(endpoint), dynamodb: localDynamoClient(dynamodbEndpoint) };
+  try {
+    for (const line of await ensureDevData(clients, config)) console.log(line);
+  } finally {
+    clients.secrets.destroy();
+    clients.dynamodb.destroy();
   }
 
   const offline = spawn(
@@ -105,7 +130,7 @@ async function main(): Promise<void> {
         ...process.env,
         STAGE: config.stage,
         // serverless-offline hands every AWS_* variable to the handlers.
-        ...localSdkEnvironment(endpoint),
+        ...localSdkEnvironment(endpoint, dynamodbEndpoint),
       },
     },
   );
@@ -120,6 +145,7 @@ async function main(): Promise<void> {
   process.on("SIGTERM", () => stop("SIGTERM"));
   offline.on("exit", async (code) => {
     await secrets?.stop();
+    await dynamodb?.stop();
     process.exit(stopping ? 0 : (code ?? 1));
   });
 }

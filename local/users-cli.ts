@@ -1,19 +1,29 @@
 /**
- * `npm run users -- add <name>`: adds or replaces a user in the users secret. The password comes
- * from a prompt (not echoed) or from stdin when piped. Talks to the local endpoint of `npm start`
- * by default; with `--aws` to AWS itself (credentials and region as the SDK finds them).
- * Options: --stage <stage> (default dev), --secret-id <id>, --aws.
+ * `npm run users -- <command>`: the operators' tool for the users table.
+ *   add <name>     adds a user, or replaces one (ending their sessions); password from a prompt
+ *                  (not echoed) or from stdin when piped
+ *   passwd <name>  sets a user's password and ends all their sessions
+ *   revoke <name>  ends all sessions of a user (they sign in again)
+ *   remove <name>  removes a user; their sessions end at their next check
+ *   unlock <name>  clears the failed sign-in count of a username (lifts a lockout)
+ *   list           lists the users, without hashes
+ *   import         adds the users of a JSON {"<name>": "<scrypt hash>"} on stdin (the old users
+ *                  secret) that are not in the table yet
+ * Talks to the endpoints of a running `npm start` by default; with `--aws` to AWS itself
+ * (credentials and region as the SDK finds them). Options: --stage <stage> (default dev), --aws.
  */
 
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
-import { GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { loadConfig } from "../shared/config.ts";
 import { MAX_PASSWORD_LENGTH, USERNAME_PATTERN } from "../shared/credentials.ts";
-import { hashPassword } from "../shared/passwords.ts";
+import { hashPassword, isPasswordHash } from "../shared/passwords.ts";
+import { SessionTables } from "../shared/session-tables.ts";
 import { useLocalEndpointUnless } from "./sdk-env.ts";
 
-const usage = "usage: npm run users -- add <username> [--stage dev] [--secret-id ID] [--aws]";
+const usage =
+  "usage: npm run users -- add|passwd|revoke|remove|unlock <username> | list | import   [--stage dev] [--aws]";
 
 async function readPassword(): Promise<string> {
   if (!process.stdin.isTTY) {
@@ -40,36 +50,92 @@ async function readPassword(): Promise<string> {
   return password;
 }
 
-async function main(): Promise<void> {
-  const { values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: { stage: { type: "string" }, "secret-id": { type: "string" }, aws: { type: "boolean" } },
-  });
-  const [command, username] = positionals;
-  if (command !== "add" || username === undefined || positionals.length !== 2) throw new Error(usage);
-  if (!USERNAME_PATTERN.test(username)) {
-    throw new Error("a username is 1-64 letters, digits or ._@- and starts with a letter or digit");
-  }
-  const config = loadConfig({ ...process.env, ...(values.stage ? { STAGE: values.stage } : {}) });
-  const secretId = values["secret-id"] ?? config.usersSecretId;
-  useLocalEndpointUnless(values.aws);
-
+async function newPassword(): Promise<string> {
   const password = await readPassword();
   if (password.length === 0 || password.length > MAX_PASSWORD_LENGTH) {
     throw new Error(`a password is 1 to ${MAX_PASSWORD_LENGTH} characters`);
   }
-  const client = new SecretsManagerClient({});
-  const current = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
-  const users = JSON.parse(current.SecretString ?? "{}") as Record<string, string>;
-  const replaced = Object.hasOwn(users, username);
-  users[username] = await hashPassword(password);
-  await client.send(new PutSecretValueCommand({ SecretId: secretId, SecretString: JSON.stringify(users) }));
-  console.log(`${replaced ? "replaced" : "added"} user ${username} in ${secretId}`);
-  console.log("running functions see the change once their cache expires (SECRET_CACHE_SECONDS)");
+  return password;
+}
+
+/** Adds each well-formed entry whose name is free; never replaces a user already in the table. */
+async function importUsers(users: SessionTables, json: string): Promise<{ added: number; skipped: number }> {
+  const parsed: unknown = JSON.parse(json);
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw new Error('import reads a JSON object {"<username>": "<scrypt hash>"} on stdin');
+  }
+  let [added, skipped] = [0, 0];
+  for (const [name, hash] of Object.entries(parsed)) {
+    const usable = USERNAME_PATTERN.test(name) && isPasswordHash(hash);
+    if (usable && (await users.addUser(name, hash, Date.now()))) added += 1;
+    else skipped += 1;
+  }
+  return { added, skipped };
+}
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { stage: { type: "string" }, aws: { type: "boolean" } },
+  });
+  const [command, username] = positionals;
+  const named = ["add", "passwd", "revoke", "remove", "unlock"].includes(String(command));
+  const bare = command === "list" || command === "import";
+  if (!(named && positionals.length === 2) && !(bare && positionals.length === 1)) {
+    throw new Error(usage);
+  }
+  if (username !== undefined && !USERNAME_PATTERN.test(username)) {
+    throw new Error("a username is 1-64 letters, digits or ._@- and starts with a letter or digit");
+  }
+  const config = loadConfig({ ...process.env, ...(values.stage ? { STAGE: values.stage } : {}) });
+  useLocalEndpointUnless(values.aws);
+  const client = new DynamoDBClient({});
+  const users = new SessionTables(client, { ...config, dynamodbTimeoutMs: 10_000 });
+  const name = String(username);
+  const missing = () => new Error(`no user ${name} in ${config.usersTable}`);
+  try {
+    if (command === "list") {
+      for (const user of await users.listUsers()) {
+        console.log(`${user.username}\tsessions valid after ${new Date(user.sessionsValidAfter).toISOString()}`);
+      }
+    } else if (command === "add") {
+      const hash = await hashPassword(await newPassword());
+      const added = await users.addUser(name, hash, Date.now());
+      if (!added) await users.putUser(name, hash, Date.now());
+      console.log(`${added ? "added" : "replaced"} user ${name} in ${config.usersTable}`);
+    } else if (command === "passwd") {
+      if (!(await users.getUser(name))) throw missing();
+      if (!(await users.setPassword(name, await hashPassword(await newPassword()), Date.now()))) throw missing();
+      console.log(`changed the password of ${name}; their sessions are ended`);
+    } else if (command === "import") {
+      if (process.stdin.isTTY) throw new Error("import reads the users' JSON from a pipe on stdin");
+      const { added, skipped } = await importUsers(users, await readPassword());
+      console.log(`imported ${added} user(s) into ${config.usersTable}; skipped ${skipped} (present or unusable)`);
+    } else if (command === "unlock") {
+      await users.deleteAttempts(name);
+      console.log(`cleared the failed sign-ins of ${name}`);
+    } else if (command === "revoke") {
+      if (!(await users.endUserSessions(name, Date.now()))) throw missing();
+      console.log(`ended every session of ${name}`);
+    } else {
+      if (!(await users.removeUser(name))) throw missing();
+      console.log(`removed user ${name}; their sessions are ended`);
+    }
+    if (command === "passwd" || command === "revoke" || command === "remove") {
+      console.log("a signed-in browser is refused at its next refresh (REVOCATION_CHECK=every-request: at once)");
+    }
+  } finally {
+    client.destroy();
+  }
 }
 
 main().catch((err: unknown) => {
-  const message = err instanceof Error ? err.message : String(err);
+  const message =
+    err instanceof Error
+      ? err.cause instanceof Error
+        ? `${err.message} (${err.cause.name}: ${err.cause.message})`
+        : err.message
+      : String(err);
   console.error(`users: ${message}`);
   process.exit(1);
 });

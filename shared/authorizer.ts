@@ -24,6 +24,8 @@ export interface SessionContext {
   readonly authTime: number;
   /** When the token that was checked expires (epoch seconds). */
   readonly expiresAt: number;
+  /** The session's id, constant across refreshes: what /logout and revocation end. */
+  readonly sid: string;
 }
 
 export type AuthorizerResult =
@@ -37,7 +39,7 @@ export interface AuthorizerFacts {
 
 /** The identity a verified session passes to the backend. */
 export function sessionContext(session: Session): SessionContext {
-  return { username: session.user, authTime: session.authTime, expiresAt: session.expiresAt };
+  return { username: session.user, authTime: session.authTime, expiresAt: session.expiresAt, sid: session.sid };
 }
 
 /**
@@ -112,9 +114,11 @@ export function sessionFromAuthorizer(event: HttpEvent): SessionContext {
     typeof fields.username !== "string" ||
     fields.username === "" ||
     authTime === undefined ||
-    expiresAt === undefined
+    expiresAt === undefined ||
+    typeof fields.sid !== "string" ||
+    fields.sid === ""
   ) {
     throw new Error("no session in requestContext.authorizer.lambda: attach the session authorizer to this route");
   }
-  return { username: fields.username, authTime, expiresAt };
+  return { username: fields.username, authTime, expiresAt, sid: fields.sid };
 }

@@ -16,10 +16,29 @@ export interface Config {
   /** Upper bound on one read of the secret store, retries included. */
   readonly secretTimeoutMs: number;
   readonly signingKeySecretId: string;
-  readonly usersSecretId: string;
+  /** DynamoDB table of users: username, password hash, sessionsValidAfter. */
+  readonly usersTable: string;
+  /** DynamoDB table of sessions, by `sid`. */
+  readonly sessionsTable: string;
+  /** DynamoDB table of failed sign-in counters, by username. */
+  readonly signinAttemptsTable: string;
+  /** Upper bound on one DynamoDB call, retries included. */
+  readonly dynamodbTimeoutMs: number;
+  /**
+   * `refresh`: the session item is checked at each refresh only, so an ended session lasts until
+   * its token expires. `every-request`: every route that checks a session reads its item too.
+   */
+  readonly revocationCheck: RevocationCheck;
+  /** Consecutive failed sign-ins for one username before it is locked. */
+  readonly signinMaxFailures: number;
+  /** First lockout; each further failure doubles it, up to signinLockoutMaxSeconds. */
+  readonly signinLockoutBaseSeconds: number;
+  readonly signinLockoutMaxSeconds: number;
   readonly issuer: string;
   readonly audience: string;
 }
+
+export type RevocationCheck = "refresh" | "every-request";
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -41,6 +60,22 @@ function text(env: Env, name: string, fallback: string): string {
     throw new ConfigError(`${name} must be printable text of at most 512 characters`);
   }
   return raw;
+}
+
+function tableName(env: Env, name: string, fallback: string): string {
+  const value = text(env, name, fallback);
+  if (!/^[A-Za-z0-9_.-]{3,255}$/.test(value)) {
+    throw new ConfigError(`${name} must be a DynamoDB table name (3-255 letters, digits, _ . -), got "${value}"`);
+  }
+  return value;
+}
+
+function revocationCheck(env: Env): RevocationCheck {
+  const value = text(env, "REVOCATION_CHECK", "refresh");
+  if (value !== "refresh" && value !== "every-request") {
+    throw new ConfigError(`REVOCATION_CHECK must be "refresh" or "every-request", got "${value}"`);
+  }
+  return value;
 }
 
 /**
@@ -66,6 +101,14 @@ export function loadConfig(env: Env): Config {
       `SESSION_MAX_SECONDS (${sessionMaxSeconds}) must be at least TOKEN_TTL_SECONDS (${tokenTtlSeconds})`,
     );
   }
+  const signinLockoutBaseSeconds = integer(env, "SIGNIN_LOCKOUT_BASE_SECONDS", 30, 1, day);
+  const signinLockoutMaxSeconds = integer(env, "SIGNIN_LOCKOUT_MAX_SECONDS", 900, 1, day);
+  if (signinLockoutMaxSeconds < signinLockoutBaseSeconds) {
+    throw new ConfigError(
+      `SIGNIN_LOCKOUT_MAX_SECONDS (${signinLockoutMaxSeconds}) must be at least SIGNIN_LOCKOUT_BASE_SECONDS (${signinLockoutBaseSeconds})`,
+    );
+  }
+  const prefix = `serverless-jwt-auth-${stage}`;
   return Object.freeze({
     stage,
     tokenTtlSeconds,
@@ -75,7 +118,14 @@ export function loadConfig(env: Env): Config {
     secretStaleSeconds: integer(env, "SECRET_STALE_SECONDS", 900, 0, day),
     secretTimeoutMs: integer(env, "SECRET_TIMEOUT_MS", 3000, 100, 20_000),
     signingKeySecretId: text(env, "SIGNING_KEY_SECRET_ID", `serverless-jwt-auth/${stage}/signing-key`),
-    usersSecretId: text(env, "USERS_SECRET_ID", `serverless-jwt-auth/${stage}/users`),
+    usersTable: tableName(env, "USERS_TABLE", `${prefix}-users`),
+    sessionsTable: tableName(env, "SESSIONS_TABLE", `${prefix}-sessions`),
+    signinAttemptsTable: tableName(env, "SIGNIN_ATTEMPTS_TABLE", `${prefix}-signin-attempts`),
+    dynamodbTimeoutMs: integer(env, "DYNAMODB_TIMEOUT_MS", 1000, 100, 10_000),
+    revocationCheck: revocationCheck(env),
+    signinMaxFailures: integer(env, "SIGNIN_MAX_FAILURES", 5, 1, 1000),
+    signinLockoutBaseSeconds,
+    signinLockoutMaxSeconds,
     issuer: text(env, "TOKEN_ISSUER", "serverless-jwt-auth"),
     audience: text(env, "TOKEN_AUDIENCE", `serverless-jwt-auth/${stage}`),
   });

@@ -12,6 +12,8 @@ export type ErrorCode =
   | "ambiguous_token"
   | "token_expired"
   | "session_expired"
+  | "session_revoked"
+  | "too_many_attempts"
   | "refresh_too_early"
   | "payload_too_large"
   | "unsupported_media_type"
@@ -52,8 +54,19 @@ export class UnsupportedMediaTypeError extends HttpError {
   readonly statusCode = 415;
 }
 
+/** 429: too many failed sign-ins for one username; Retry-After says when to try again. */
+export class TooManyRequestsError extends HttpError {
+  readonly statusCode = 429;
+  override readonly headers: Readonly<Record<string, string>>;
+
+  constructor(message: string, retryAfterSeconds: number) {
+    super("too_many_attempts", message);
+    this.headers = { "Retry-After": String(Math.max(1, Math.ceil(retryAfterSeconds))) };
+  }
+}
+
 /**
- * 503: a dependency (the secret store) cannot be used right now. The message is generic; the
+ * 503: a dependency (the secret store, a table) cannot be used right now. The message is generic; the
  * cause is logged, never sent.
  */
 export class ServiceUnavailableError extends HttpError {

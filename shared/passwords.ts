@@ -1,6 +1,4 @@
 import { randomBytes, type ScryptOptions, scrypt, timingSafeEqual } from "node:crypto";
-import { USERNAME_PATTERN } from "./credentials.ts";
-import { UnusableSecretError } from "./errors.ts";
 
 /**
  * scrypt cost for new hashes: N=2^15, r=8, p=1 (32 MiB, OWASP's floor is 2^17 at 128 MiB). To
@@ -70,48 +68,13 @@ export async function verifyPassword(password: string, encoded: string): Promise
  */
 export const DECOY_HASH = `scrypt$${SCRYPT_PARAMS.N}$${SCRYPT_PARAMS.r}$${SCRYPT_PARAMS.p}$${randomBytes(SALT_LENGTH).toString("base64url")}$${randomBytes(KEY_LENGTH).toString("base64url")}`;
 
-/** The users allowed to sign in, by name, each with a password hash. */
-export class UserDirectory {
-  readonly #hashes: ReadonlyMap<string, string>;
-
-  constructor(hashes: ReadonlyMap<string, string>) {
-    this.#hashes = hashes;
-  }
-
-  get size(): number {
-    return this.#hashes.size;
-  }
-
-  /**
-   * Whether the password is right for the user. An unknown user costs the same scrypt work as a
-   * known one, and the answer does not say which of the two was wrong.
-   */
-  async authenticate(username: string, password: string): Promise<boolean> {
-    const hash = this.#hashes.get(username);
-    const matches = await verifyPassword(password, hash ?? DECOY_HASH);
-    return hash !== undefined && matches;
-  }
-}
-
 /**
- * Parses the users secret, JSON `{"<username>": "<scrypt hash>"}`. Throws UnusableSecretError
- * when it is not such an object; an entry with a bad name or hash is skipped.
+ * Whether `password` is right for a stored hash. An unknown user (no hash) or an unusable hash
+ * costs the same scrypt work as a known one, and the answer does not say which of the two was
+ * wrong.
  */
-export function parseUserDirectory(value: string): { directory: UserDirectory; skipped: number } {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(value);
-  } catch {
-    throw new UnusableSecretError("users secret is not JSON");
-  }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-    throw new UnusableSecretError("users secret is not a JSON object");
-  }
-  const hashes = new Map<string, string>();
-  let skipped = 0;
-  for (const [name, hash] of Object.entries(parsed)) {
-    if (USERNAME_PATTERN.test(name) && isPasswordHash(hash)) hashes.set(name, hash);
-    else skipped += 1;
-  }
-  return { directory: new UserDirectory(hashes), skipped };
+export async function passwordMatches(password: string, hash: string | undefined): Promise<boolean> {
+  const usable = hash !== undefined && isPasswordHash(hash) ? hash : undefined;
+  const matches = await verifyPassword(password, usable ?? DECOY_HASH);
+  return usable !== undefined && matches;
 }

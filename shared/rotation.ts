@@ -12,9 +12,8 @@ import {
 } from "@aws-sdk/client-secrets-manager";
 import { RotationError } from "./errors.ts";
 import { log } from "./log.ts";
-import { checkSession } from "./session.ts";
 import { KID_PATTERN, newSigningKeyJwk, SigningKeyRing } from "./signing-key.ts";
-import { issueSessionToken, type TokenPolicy } from "./token.ts";
+import { issueSessionToken, type TokenPolicy, verifySessionToken } from "./token.ts";
 
 export const ROTATION_STEPS = ["createSecret", "setSecret", "testSecret", "finishSecret"] as const;
 export type RotationStep = (typeof ROTATION_STEPS)[number];
@@ -125,8 +124,10 @@ async function testSecret(client: SecretsManagerClient, secretId: string, token:
   const ring = new SigningKeyRing(async (stage) => (stage === "AWSCURRENT" ? version : undefined), PROBE_CACHE);
   const now = Math.floor(Date.now() / 1000);
   try {
-    const probe = await issueSessionToken(await ring.current(), PROBE_USER, now, PROBE_POLICY);
-    const session = await checkSession({ signingKeys: ring, policy: PROBE_POLICY }, probe.token, now);
+    const identity = { user: PROBE_USER, sid: "rotation-probe-session", authTime: now };
+    const probe = await issueSessionToken(await ring.current(), identity, now, PROBE_POLICY);
+    // What checkSession does by default: the ring finds the key by kid, then the token checks.
+    const session = await verifySessionToken(probe.token, (kid) => ring.forKid(kid), now, PROBE_POLICY);
     if (session.user !== PROBE_USER) throw new Error("the probe token verified for another user");
   } catch (err) {
     throw new RotationError(`pending version ${token} of ${secretId} is not a usable key`, { cause: err });

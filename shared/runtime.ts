@@ -1,16 +1,15 @@
 /**
  * What one Lambda container keeps between invocations: its configuration, one Secrets Manager
- * client, the signing keys and the user directory, each read once and cached. Only handlers
- * import this module; everything else in shared/ takes its dependencies as arguments.
+ * client and the signing keys it reads (cached), one DynamoDB client and the session store on it.
+ * Only handlers import this module; everything else in shared/ takes its dependencies as arguments.
  */
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { defaultProvider } from "./aws-credentials.ts";
 import { loadConfig } from "./config.ts";
-import { UnusableSecretError } from "./errors.ts";
-import { log } from "./log.ts";
-import { parseUserDirectory, type UserDirectory } from "./passwords.ts";
-import { CachedSecret, type CacheOptions, secretVersionReader } from "./secret-cache.ts";
+import { type CacheOptions, secretVersionReader } from "./secret-cache.ts";
 import type { SessionDeps } from "./session.ts";
+import { SessionTables } from "./session-tables.ts";
 import { SigningKeyRing } from "./signing-key.ts";
 
 /** Throws ConfigError, naming the variable, at cold start: a bad setting never serves a request. */
@@ -40,21 +39,26 @@ const signingKeys = new SigningKeyRing(
   cacheOptions("signing-key"),
 );
 
-const readUsers = secretVersionReader(client, config.usersSecretId, config.secretTimeoutMs);
-
-/** The user directory, from the users secret. */
-const users = new CachedSecret<UserDirectory>(async () => {
-  const version = await readUsers("AWSCURRENT");
-  if (version === undefined) throw new UnusableSecretError("users secret has no AWSCURRENT version");
-  const { directory, skipped } = parseUserDirectory(version.value);
-  if (skipped > 0) log("warn", "users secret has entries that were skipped", { skipped });
-  return directory;
-}, cacheOptions("users"));
+// The same for DynamoDB (AWS_ENDPOINT_URL_DYNAMODB locally). Each call is bounded by
+// DYNAMODB_TIMEOUT_MS; a second attempt fits inside it when the first fails fast (throttling).
+const dynamodb = new DynamoDBClient({
+  credentials: defaultProvider(),
+  maxAttempts: 2,
+  requestHandler: {
+    connectionTimeout: Math.min(1000, config.dynamodbTimeoutMs),
+    requestTimeout: config.dynamodbTimeoutMs,
+  },
+});
 
 /** What the handlers hand to the session use cases, built once per container. */
-export const deps: SessionDeps = { signingKeys, users, policy: config };
+export const deps: SessionDeps = { signingKeys, store: new SessionTables(dynamodb, config), policy: config };
 
 /** The clock of the handlers, in epoch seconds. */
 export function nowSeconds(): number {
   return Math.floor(Date.now() / 1000);
+}
+
+/** The clock of the handlers that record when something happened, in epoch milliseconds. */
+export function nowMs(): number {
+  return Date.now();
 }

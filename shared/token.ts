@@ -15,14 +15,23 @@ export type TokenPolicy = Pick<
   "tokenTtlSeconds" | "refreshWindowSeconds" | "sessionMaxSeconds" | "issuer" | "audience"
 >;
 
-/** A verified session token. Times are epoch seconds. */
-export interface Session {
+/** What a session token carries from sign-in to its last refresh. Times are epoch seconds. */
+export interface SessionIdentity {
   readonly user: string;
-  readonly issuedAt: number;
-  readonly expiresAt: number;
+  /** The session's id: names its item in the sessions table; kept across refreshes. */
+  readonly sid: string;
   /** When the user signed in; kept across refreshes. */
   readonly authTime: number;
 }
+
+/** A verified session token. Times are epoch seconds. */
+export interface Session extends SessionIdentity {
+  readonly issuedAt: number;
+  readonly expiresAt: number;
+}
+
+/** What a session id looks like: at least 128 random bits, base64url. */
+export const SID_PATTERN = /^[A-Za-z0-9_-]{22,64}$/;
 
 /** A freshly signed session token. */
 export interface IssuedToken {
@@ -36,18 +45,18 @@ export interface IssuedToken {
 export type KeyForKid = (kid: string) => Promise<SigningKey | undefined>;
 
 /**
- * Signs a session token for `user` at `now` (epoch seconds). `authTime` is the original sign-in
- * time (now, at sign-in); the token never outlives the session that authTime starts.
+ * Signs a session token for a session at `now` (epoch seconds). Its `authTime` is the original
+ * sign-in time; the token never outlives the session that authTime starts.
  */
 export async function issueSessionToken(
   signingKey: SigningKey,
-  user: string,
+  session: SessionIdentity,
   now: number,
   policy: TokenPolicy,
-  authTime: number = now,
 ): Promise<IssuedToken> {
+  const { user, sid, authTime } = session;
   const expiresAt = Math.min(now + policy.tokenTtlSeconds, authTime + policy.sessionMaxSeconds);
-  const token = await new SignJWT({ auth_time: authTime })
+  const token = await new SignJWT({ auth_time: authTime, sid })
     .setProtectedHeader({ alg: ALGORITHM, typ: TOKEN_TYPE, kid: signingKey.kid })
     .setSubject(user)
     .setIssuer(policy.issuer)
@@ -64,7 +73,8 @@ const FORBIDDEN_HEADERS = ["jku", "jwk", "x5u", "x5c", "x5t", "x5t#S256"] as con
 
 /**
  * Verifies a session token at `now` (epoch seconds): HS256 only, our `typ`, `iss` and `aud`, a
- * live `exp`, a key found by `kid`, a username as `sub`. Throws UnauthorizedError
+ * live `exp`, a key found by `kid`, a username as `sub`, a session id as `sid`. It reads no
+ * table: whether the session was ended is shared/session.ts's business. Throws UnauthorizedError
  * (`invalid_token`, `token_expired`) for any token that fails; ServiceUnavailableError passes
  * through when no key can be read.
  */
@@ -82,16 +92,17 @@ export async function verifySessionToken(
       audience: policy.audience,
       currentDate: new Date(now * 1000),
       maxTokenAge: policy.tokenTtlSeconds,
-      requiredClaims: ["sub", "iat", "exp", "jti", "auth_time"],
+      requiredClaims: ["sub", "iat", "exp", "jti", "auth_time", "sid"],
     });
-    const { sub, iat, exp, auth_time: authTime } = payload;
+    const { sub, iat, exp, auth_time: authTime, sid } = payload;
     if (typeof sub !== "string" || !USERNAME_PATTERN.test(sub)) throw invalidToken();
+    if (typeof sid !== "string" || !SID_PATTERN.test(sid)) throw invalidToken();
     if (typeof iat !== "number" || typeof exp !== "number") throw invalidToken();
     if (typeof authTime !== "number" || !Number.isSafeInteger(authTime) || authTime > iat) throw invalidToken();
     if (now - authTime >= policy.sessionMaxSeconds) {
       throw new UnauthorizedError("session_expired", "The session has ended. Sign in again.");
     }
-    return { user: sub, issuedAt: iat, expiresAt: exp, authTime };
+    return { user: sub, sid, issuedAt: iat, expiresAt: exp, authTime };
   } catch (err) {
     throw toHttpError(err);
   }

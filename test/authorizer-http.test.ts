@@ -7,7 +7,7 @@ import jsonwebtoken from "jsonwebtoken";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Client, type Reply } from "./support/client.ts";
 import { type Service, startService } from "./support/service.ts";
-import { devKey, mintToken, nowSeconds } from "./support/tokens.ts";
+import { devKey, liveToken, mintToken, nowSeconds } from "./support/tokens.ts";
 
 let service: Service;
 /** user2, signed in: its /me requests mark where the backend's log has got to. */
@@ -90,7 +90,12 @@ describe("GET /me with a valid session", () => {
     expect(reply.headers.get("cache-control")).toBe("no-store");
     expect(reply.setCookies).toEqual([]);
     const body = reply.json();
-    expect(body).toEqual({ username: "user1", authTime: expect.any(Number), expiresAt: signedIn.json().expiresAt });
+    expect(body).toEqual({
+      username: "user1",
+      authTime: expect.any(Number),
+      expiresAt: signedIn.json().expiresAt,
+      sid: expect.stringMatching(/^[\w-]{22}$/),
+    });
     expect(Number(body.authTime)).toBeGreaterThan(before - 60);
     expect(Number(body.authTime)).toBeLessThanOrEqual(before);
   });
@@ -107,14 +112,19 @@ describe("GET /me with a valid session", () => {
     const now = nowSeconds();
     const browser = new Client(service.baseUrl);
     // A token in its refresh window, from a sign-in 200 s ago.
-    await browser.setToken(await mintToken(key, { now: now - 280, claims: { auth_time: now - 290 } }));
+    await browser.setToken(await liveToken(service.store, key, { now: now - 280, claims: { auth_time: now - 290 } }));
     const refreshed = await browser.request("POST", "/refresh");
     expect(refreshed.status).toBe(200);
 
     const reply = await browser.request("GET", "/me");
 
     expect(reply.status).toBe(200);
-    expect(reply.json()).toEqual({ username: "user1", authTime: now - 290, expiresAt: refreshed.json().expiresAt });
+    expect(reply.json()).toEqual({
+      username: "user1",
+      authTime: now - 290,
+      expiresAt: refreshed.json().expiresAt,
+      sid: expect.any(String),
+    });
   });
 });
 

@@ -79,15 +79,23 @@ describe("sessionContext and sessionFromAuthorizer", () => {
 
   it("passes the username, sign-in time and expiry of a session, not its issue time", () => {
     expect(
-      sessionContext({ user: "user1", issuedAt: 1_700_000_100, expiresAt: 1_700_000_400, authTime: 1_700_000_000 }),
-    ).toEqual({ username: "user1", authTime: 1_700_000_000, expiresAt: 1_700_000_400 });
+      sessionContext({
+        user: "user1",
+        sid: "session-1",
+        issuedAt: 1_700_000_100,
+        expiresAt: 1_700_000_400,
+        authTime: 1_700_000_000,
+      }),
+    ).toEqual({ username: "user1", authTime: 1_700_000_000, expiresAt: 1_700_000_400, sid: "session-1" });
   });
 
   it("reads back what the authorizer passed, with numbers or strings of digits", () => {
-    const context = { username: "user1", authTime: 1_700_000_000, expiresAt: 1_700_000_400 };
+    const context = { username: "user1", authTime: 1_700_000_000, expiresAt: 1_700_000_400, sid: "session-1" };
     expect(sessionFromAuthorizer(withContext(context))).toEqual(context);
     expect(
-      sessionFromAuthorizer(withContext({ username: "user1", authTime: "1700000000", expiresAt: "1700000400" })),
+      sessionFromAuthorizer(
+        withContext({ username: "user1", authTime: "1700000000", expiresAt: "1700000400", sid: "session-1" }),
+      ),
     ).toEqual(context);
   });
 
@@ -113,12 +121,12 @@ describe("authorizerHandler", () => {
     captureLog();
     const handler = authorizerHandler(async (_event, facts) => {
       facts.user = "user1";
-      return { username: "user1", authTime: 1, expiresAt: 2 };
+      return { username: "user1", authTime: 1, expiresAt: 2, sid: "session-1" };
     });
 
     expect(await handler(event)).toEqual({
       isAuthorized: true,
-      context: { username: "user1", authTime: 1, expiresAt: 2 },
+      context: { username: "user1", authTime: 1, expiresAt: 2, sid: "session-1" },
     });
     expect(logged()).toEqual([
       {
@@ -178,11 +186,12 @@ describe("the authorize function", () => {
   it("allows a valid session cookie sent as AWS sends it, passing the user on", async () => {
     captureLog();
     const now = nowSeconds();
-    const token = await mintToken(devKey(container.secrets), { now: now - 10, claims: { auth_time: now - 100 } });
+    const sid = "a-session-id-of-22-char";
+    const token = await mintToken(devKey(container.secrets), { now: now - 10, claims: { auth_time: now - 100, sid } });
 
     expect(await authorize(withToken(token))).toEqual({
       isAuthorized: true,
-      context: { username: "user1", authTime: now - 100, expiresAt: now + 290 },
+      context: { username: "user1", authTime: now - 100, expiresAt: now + 290, sid },
     });
   });
 

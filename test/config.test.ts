@@ -13,7 +13,14 @@ describe("loadConfig", () => {
       secretStaleSeconds: 900,
       secretTimeoutMs: 3000,
       signingKeySecretId: "serverless-jwt-auth/dev/signing-key",
-      usersSecretId: "serverless-jwt-auth/dev/users",
+      usersTable: "serverless-jwt-auth-dev-users",
+      sessionsTable: "serverless-jwt-auth-dev-sessions",
+      signinAttemptsTable: "serverless-jwt-auth-dev-signin-attempts",
+      dynamodbTimeoutMs: 1000,
+      revocationCheck: "refresh",
+      signinMaxFailures: 5,
+      signinLockoutBaseSeconds: 30,
+      signinLockoutMaxSeconds: 900,
       issuer: "serverless-jwt-auth",
       audience: "serverless-jwt-auth/dev",
     });
@@ -29,7 +36,14 @@ describe("loadConfig", () => {
       SECRET_STALE_SECONDS: "10",
       SECRET_TIMEOUT_MS: "1500",
       SIGNING_KEY_SECRET_ID: "my/key",
-      USERS_SECRET_ID: "my/users",
+      USERS_TABLE: "my-users",
+      SESSIONS_TABLE: "my-sessions",
+      SIGNIN_ATTEMPTS_TABLE: "my-attempts",
+      DYNAMODB_TIMEOUT_MS: "500",
+      REVOCATION_CHECK: "every-request",
+      SIGNIN_MAX_FAILURES: "3",
+      SIGNIN_LOCKOUT_BASE_SECONDS: "10",
+      SIGNIN_LOCKOUT_MAX_SECONDS: "60",
       TOKEN_ISSUER: "me",
       TOKEN_AUDIENCE: "you",
     });
@@ -42,7 +56,14 @@ describe("loadConfig", () => {
       secretStaleSeconds: 10,
       secretTimeoutMs: 1500,
       signingKeySecretId: "my/key",
-      usersSecretId: "my/users",
+      usersTable: "my-users",
+      sessionsTable: "my-sessions",
+      signinAttemptsTable: "my-attempts",
+      dynamodbTimeoutMs: 500,
+      revocationCheck: "every-request",
+      signinMaxFailures: 3,
+      signinLockoutBaseSeconds: 10,
+      signinLockoutMaxSeconds: 60,
       issuer: "me",
       audience: "you",
     });
@@ -62,6 +83,11 @@ describe("loadConfig", () => {
     ["SECRET_TIMEOUT_MS", "50"],
     ["STAGE", "dev/../prod"],
     ["TOKEN_ISSUER", "line\nbreak"],
+    ["USERS_TABLE", "no"],
+    ["SESSIONS_TABLE", "a table"],
+    ["REVOCATION_CHECK", "sometimes"],
+    ["SIGNIN_MAX_FAILURES", "0"],
+    ["DYNAMODB_TIMEOUT_MS", "20"],
   ])("fails loudly with the variable's name for %s=%j", (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(name);
@@ -70,6 +96,12 @@ describe("loadConfig", () => {
   it("refuses a refresh window as long as the token", () => {
     expect(() => loadConfig({ TOKEN_TTL_SECONDS: "30", REFRESH_WINDOW_SECONDS: "30" })).toThrow(
       /REFRESH_WINDOW_SECONDS/,
+    );
+  });
+
+  it("refuses a lockout ceiling below its first delay", () => {
+    expect(() => loadConfig({ SIGNIN_LOCKOUT_BASE_SECONDS: "60", SIGNIN_LOCKOUT_MAX_SECONDS: "30" })).toThrow(
+      /SIGNIN_LOCKOUT_MAX_SECONDS/,
     );
   });
 

@@ -35,6 +35,7 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
+  await container?.dynamodb.stop();
   vi.restoreAllMocks();
   await container?.secrets.stop();
 });

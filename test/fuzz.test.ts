@@ -18,6 +18,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await container?.dynamodb.stop();
   vi.restoreAllMocks();
   await container?.secrets.stop();
 });

@@ -16,6 +16,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await container?.dynamodb.stop();
   vi.restoreAllMocks();
   await container?.secrets.stop();
 });

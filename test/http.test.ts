@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Client, type Reply } from "./support/client.ts";
 import { type Service, startService } from "./support/service.ts";
-import { devKey, mintToken, nowSeconds } from "./support/tokens.ts";
+import { devKey, liveToken, mintToken, nowSeconds } from "./support/tokens.ts";
 
 let service: Service;
 
@@ -153,7 +153,7 @@ describe("POST /refresh", () => {
   it("re-issues a fresh 300 s token for the same user inside the last 30 s", async () => {
     const browser = client();
     const now = nowSeconds();
-    const old = await mintToken(devKey(service.secrets), { now: now - 280, claims: { sub: "user2" } });
+    const old = await liveToken(service.store, devKey(service.secrets), { now: now - 280, claims: { sub: "user2" } });
     await browser.setToken(old);
     const reply = await browser.request("POST", "/refresh");
 

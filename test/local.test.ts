@@ -19,9 +19,9 @@ import { ensureDevSecrets } from "../local/dev-secrets.ts";
 import { localClient } from "../local/sdk-env.ts";
 import { LocalSecretsManager } from "../local/secrets-endpoint.ts";
 import { loadConfig } from "../shared/config.ts";
-import { parseUserDirectory } from "../shared/passwords.ts";
+import { passwordMatches } from "../shared/passwords.ts";
 import { Client } from "./support/client.ts";
-import { freePort } from "./support/service.ts";
+import { freePort, startTables } from "./support/service.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "sjwt-local-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -73,7 +73,7 @@ describe("local Secrets Manager endpoint", () => {
     const file = join(dir, "persist.json");
     const config = loadConfig({});
     const first = new LocalSecretsManager({ port: 0, dataFile: file });
-    expect(ensureDevSecrets(first.store, config)).toEqual([config.signingKeySecretId, config.usersSecretId]);
+    expect(ensureDevSecrets(first.store, config)).toEqual([config.signingKeySecretId]);
     const key = first.store.getSecretValue({ SecretId: config.signingKeySecretId });
 
     const second = new LocalSecretsManager({ port: 0, dataFile: file });
@@ -218,28 +218,25 @@ function run(args: string[], env: Record<string, string>, input?: string) {
 }
 
 describe("npm run users -- add", () => {
-  it("adds a user with a piped password as a scrypt hash, keeping the others", async () => {
-    const secrets = await new LocalSecretsManager({ port: 0 }).start();
+  it("adds a user with a piped password as a scrypt hash in the users table, keeping the others", async () => {
     const config = loadConfig({});
-    ensureDevSecrets(secrets.store, config);
+    const { dynamodb, store } = await startTables(config);
     try {
       const cli = run(
         ["local/users-cli.ts", "add", "alice"],
-        { LOCAL_SECRETS_PORT: String(secrets.port) },
+        { LOCAL_DYNAMODB_PORT: String(dynamodb.port), LOCAL_SECRETS_PORT: "1" },
         "s3cret-alice\n",
       );
       expect(await cli.exited).toBe(0);
       expect(cli.output()).toContain("added user alice");
       expect(cli.output()).not.toContain("s3cret-alice");
 
-      const value = String(secrets.store.getSecretValue({ SecretId: config.usersSecretId }).SecretString);
-      expect(value).not.toContain("s3cret-alice");
-      const { directory } = parseUserDirectory(value);
-      expect(directory.size).toBe(3);
-      await expect(directory.authenticate("alice", "s3cret-alice")).resolves.toBe(true);
-      await expect(directory.authenticate("user1", "password1")).resolves.toBe(true);
+      const alice = await store.getUser("alice");
+      expect(alice?.passwordHash).not.toContain("s3cret-alice");
+      await expect(passwordMatches("s3cret-alice", alice?.passwordHash)).resolves.toBe(true);
+      await expect(passwordMatches("password1", (await store.getUser("user1"))?.passwordHash)).resolves.toBe(true);
     } finally {
-      await secrets.stop();
+      await dynamodb.stop();
     }
   });
 
@@ -270,13 +267,15 @@ function invokeThroughSocket(socketPath: string, functionName: string) {
 
 describe("npm start", () => {
   it("serves the walkthrough on its port, invokes only through a socket, and stops on Ctrl-C", async () => {
-    const [port, secretsPort] = [await freePort(), await freePort()];
+    const [port, secretsPort, dynamodbPort] = [await freePort(), await freePort(), await freePort()];
     const dataFile = join(dir, "start.json");
     const socket = join(dir, "lambda-invoke-dev.sock");
     const start = run(["local/start.ts"], {
       PORT: String(port),
       LOCAL_SECRETS_PORT: String(secretsPort),
       LOCAL_SECRETS_FILE: dataFile,
+      LOCAL_DYNAMODB_PORT: String(dynamodbPort),
+      LOCAL_DYNAMODB_DIR: join(dir, "start-dynamodb"),
       ESBUILD_WORK_FOLDER: `.esbuild-test-start-${process.pid}`,
     });
     try {
@@ -299,7 +298,7 @@ describe("npm start", () => {
       expect(await start.exited).toBe(0);
       rmSync(`.esbuild-test-start-${process.pid}`, { recursive: true, force: true });
     }
-    for (const p of [port, secretsPort]) {
+    for (const p of [port, secretsPort, dynamodbPort]) {
       await expect(fetch(`http://127.0.0.1:${p}/`)).rejects.toThrow();
     }
     await expect(invokeThroughSocket(socket, "serverless-jwt-auth-dev-logout")).rejects.toThrow();

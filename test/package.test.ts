@@ -63,8 +63,6 @@ function statements(role: Resource): Statement[] {
   return policies.flatMap((policy) => policy.PolicyDocument.Statement);
 }
 
-const actions = (statement: Statement) => [statement.Action].flat();
-
 describe("the packaged CloudFormation template", () => {
   it("schedules the signing key's rotation with the rotation function, every KEY_ROTATION_DAYS", () => {
     const schedule = resource("SigningKeyRotationSchedule");
@@ -115,30 +113,107 @@ describe("the packaged CloudFormation template", () => {
     ]);
   });
 
-  it("keeps the HTTP functions' role to GetSecretValue on the two secrets", () => {
-    const role = resource("IamRoleLambdaExecution");
-    const secretActions = statements(role).filter((statement) =>
-      actions(statement).some((action) => action.startsWith("secretsmanager:")),
-    );
+  it("gives each HTTP function and the authorizer a role of its own with only the calls its code makes", () => {
+    const key = { Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: { Ref: "SigningKeySecret" } };
+    const table = (name: string) => ({ "Fn::GetAtt": [name, "Arn"] });
+    const logs = (fn: string) => ({
+      Effect: "Allow",
+      Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+      Resource: table(`${fn}LogGroup`),
+    });
+    // Granted only when the stack is deployed with REVOCATION_CHECK=every-request.
+    const sessionReads = {
+      "Fn::If": [
+        "RevocationCheckEveryRequest",
+        { Effect: "Allow", Action: "dynamodb:GetItem", Resource: [table("SessionsTable"), table("UsersTable")] },
+        { Ref: "AWS::NoValue" },
+      ],
+    };
+    const expected: Record<string, unknown[]> = {
+      Signin: [
+        key,
+        { Effect: "Allow", Action: "dynamodb:GetItem", Resource: table("UsersTable") },
+        {
+          Effect: "Allow",
+          Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"],
+          Resource: table("SigninAttemptsTable"),
+        },
+        { Effect: "Allow", Action: "dynamodb:PutItem", Resource: table("SessionsTable") },
+        logs("Signin"),
+      ],
+      Welcome: [key, sessionReads, logs("Welcome")],
+      Refresh: [
+        key,
+        { Effect: "Allow", Action: "dynamodb:GetItem", Resource: [table("SessionsTable"), table("UsersTable")] },
+        logs("Refresh"),
+      ],
+      Logout: [
+        key,
+        { Effect: "Allow", Action: "dynamodb:DeleteItem", Resource: table("SessionsTable") },
+        logs("Logout"),
+      ],
+      LogoutEverywhere: [
+        key,
+        sessionReads,
+        { Effect: "Allow", Action: "dynamodb:UpdateItem", Resource: table("UsersTable") },
+        logs("LogoutEverywhere"),
+      ],
+      // The authorizer verifies as welcome does; me trusts what the authorizer passed.
+      Authorize: [key, sessionReads, logs("Authorize")],
+      Me: [logs("Me")],
+    };
+    for (const [name, statementsOfRole] of Object.entries(expected)) {
+      const role = resource(`${name}Role`);
+      expect(resource(`${name}LambdaFunction`).Properties.Role).toEqual({ "Fn::GetAtt": [`${name}Role`, "Arn"] });
+      expect(role.Properties.AssumeRolePolicyDocument).toEqual({
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }],
+      });
+      expect(statements(role)).toEqual(statementsOfRole);
+    }
+    expect(resources).not.toHaveProperty("IamRoleLambdaExecution");
+  });
 
-    expect(secretActions).toEqual([
-      {
-        Effect: "Allow",
-        Action: ["secretsmanager:GetSecretValue"],
-        Resource: [{ Ref: "SigningKeySecret" }, { Ref: "UsersSecret" }],
-      },
-    ]);
-    for (const name of ["Signin", "Welcome", "Refresh", "Logout"]) {
-      expect(resource(`${name}LambdaFunction`).Properties.Role).toEqual({
-        "Fn::GetAtt": ["IamRoleLambdaExecution", "Arn"],
+  it("has no wildcard in any action or resource of any role", () => {
+    const roles = Object.values(resources).filter((r) => r.Type === "AWS::IAM::Role");
+    expect(roles.length).toBeGreaterThanOrEqual(6);
+    for (const role of roles) {
+      const text = JSON.stringify(role.Properties.Policies);
+      expect(text).not.toMatch(/"[^"]*\*[^"]*"/);
+    }
+  });
+
+  it("keeps every table and secret when the stack is deleted or replaces them, with point-in-time recovery", () => {
+    const tables = Object.entries(resources).filter(([, r]) => r.Type === "AWS::DynamoDB::Table");
+    expect(tables.map(([name]) => name).sort()).toEqual(["SessionsTable", "SigninAttemptsTable", "UsersTable"]);
+    for (const [, table] of tables) {
+      expect(table).toMatchObject({ DeletionPolicy: "Retain", UpdateReplacePolicy: "Retain" });
+      expect(table.Properties).toMatchObject({
+        BillingMode: "PAY_PER_REQUEST",
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
       });
     }
+    expect(resource("UsersTable").Properties).toMatchObject({
+      TableName: "serverless-jwt-auth-dev-users",
+      KeySchema: [{ AttributeName: "username", KeyType: "HASH" }],
+    });
+    expect(resource("UsersTable").Properties).not.toHaveProperty("TimeToLiveSpecification");
+    expect(resource("SessionsTable").Properties).toMatchObject({
+      TableName: "serverless-jwt-auth-dev-sessions",
+      KeySchema: [{ AttributeName: "sid", KeyType: "HASH" }],
+      TimeToLiveSpecification: { AttributeName: "expiresAt", Enabled: true },
+    });
+    expect(resource("SigninAttemptsTable").Properties).toMatchObject({
+      TableName: "serverless-jwt-auth-dev-signin-attempts",
+      KeySchema: [{ AttributeName: "username", KeyType: "HASH" }],
+      TimeToLiveSpecification: { AttributeName: "expiresAt", Enabled: true },
+    });
   });
 
   it("runs every function on nodejs24.x, arm64, the HTTP ones routed as the README says", () => {
     // The bundles target node20, so the HTTP tests, which run them under serverless-offline on
     // this Node 20, prove they run there too.
-    for (const name of ["Signin", "Welcome", "Refresh", "Logout", "RotateSigningKey"]) {
+    for (const name of ["Signin", "Welcome", "Refresh", "Logout", "LogoutEverywhere", "RotateSigningKey"]) {
       expect(resource(`${name}LambdaFunction`).Properties).toMatchObject({
         Runtime: "nodejs24.x",
         Architectures: ["arm64"],
@@ -152,12 +227,13 @@ describe("the packaged CloudFormation template", () => {
       "GET /me",
       "GET /welcome",
       "POST /logout",
+      "POST /logout-everywhere",
       "POST /refresh",
       "POST /signin",
     ]);
   });
 
-  it("creates the signing key as a generated random JWK and an empty user directory", () => {
+  it("creates the signing key as a generated random JWK, and no users secret (users live in a table)", () => {
     expect(resource("SigningKeySecret").Properties).toMatchObject({
       Name: "serverless-jwt-auth/dev/signing-key",
       GenerateSecretString: {
@@ -167,10 +243,7 @@ describe("the packaged CloudFormation template", () => {
         ExcludePunctuation: true,
       },
     });
-    expect(resource("UsersSecret").Properties).toMatchObject({
-      Name: "serverless-jwt-auth/dev/users",
-      SecretString: "{}",
-    });
+    expect(Object.values(resources).filter((r) => r.Type === "AWS::SecretsManager::Secret")).toHaveLength(1);
   });
 
   it("keeps every secret when the stack is deleted or the secret replaced", () => {
@@ -219,7 +292,15 @@ describe("the packaged CloudFormation template", () => {
   it("gives the functions their settings and no local endpoint", () => {
     const variables = (resource("SigninLambdaFunction").Properties.Environment as { Variables: Record<string, string> })
       .Variables;
-    expect(variables).toMatchObject({ STAGE: "dev", TOKEN_TTL_SECONDS: "300", REFRESH_WINDOW_SECONDS: "30" });
+    expect(variables).toMatchObject({
+      STAGE: "dev",
+      TOKEN_TTL_SECONDS: "300",
+      REFRESH_WINDOW_SECONDS: "30",
+      USERS_TABLE: "serverless-jwt-auth-dev-users",
+      SESSIONS_TABLE: "serverless-jwt-auth-dev-sessions",
+      SIGNIN_ATTEMPTS_TABLE: "serverless-jwt-auth-dev-signin-attempts",
+      REVOCATION_CHECK: "refresh",
+    });
     expect(Object.keys(variables).filter((name) => name.startsWith("AWS_"))).toEqual([]);
   });
 
@@ -253,29 +334,6 @@ describe("the packaged CloudFormation template", () => {
     });
     const source = JSON.stringify(resource("SessionLambdaAuthorizerPermissionHttpApi").Properties.SourceArn);
     expect(source).toContain('{"Ref":"HttpApi"}');
-  });
-
-  it("gives the authorizer a role that reads the signing key and writes its own log, nothing else", () => {
-    expect(resource("AuthorizeLambdaFunction").Properties.Role).toEqual({ "Fn::GetAtt": ["AuthorizeRole", "Arn"] });
-    expect(statements(resource("AuthorizeRole"))).toEqual([
-      { Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: { Ref: "SigningKeySecret" } },
-      {
-        Effect: "Allow",
-        Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
-        Resource: { "Fn::GetAtt": ["AuthorizeLogGroup", "Arn"] },
-      },
-    ]);
-  });
-
-  it("gives me a role that only writes its own log: it reads no secret", () => {
-    expect(resource("MeLambdaFunction").Properties.Role).toEqual({ "Fn::GetAtt": ["MeRole", "Arn"] });
-    expect(statements(resource("MeRole"))).toEqual([
-      {
-        Effect: "Allow",
-        Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
-        Resource: { "Fn::GetAtt": ["MeLogGroup", "Arn"] },
-      },
-    ]);
   });
 
   it("ships me, the template for protected routes, in under 25 KB with neither jose nor the AWS SDK", () => {

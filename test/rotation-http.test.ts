@@ -12,7 +12,7 @@ import { LOCAL_ROTATION_LAMBDA_ARN, rotateSecretOperation } from "../local/rotat
 import { localClient } from "../local/sdk-env.ts";
 import { Client } from "./support/client.ts";
 import { type Service, startService } from "./support/service.ts";
-import { devKey, KEY_SECRET, mintToken, nowSeconds } from "./support/tokens.ts";
+import { devKey, KEY_SECRET, liveToken, mintToken, nowSeconds } from "./support/tokens.ts";
 
 /** Starts the service with RotateSecret on its local endpoint, as `npm start` has it. */
 function startRotatingService(env: Record<string, string>): Promise<Service> {
@@ -68,7 +68,7 @@ describe("a session across rotations, with SECRET_CACHE_SECONDS=1", () => {
 
   it("refreshes a token of the old key inside the window with a token signed by the new key", async () => {
     const browser = new Client(service.baseUrl);
-    await browser.setToken(await mintToken(devKey(service.secrets), { now: nowSeconds() - 280 }));
+    await browser.setToken(await liveToken(service.store, devKey(service.secrets), { now: nowSeconds() - 280 }));
 
     const next = await rotate(service);
     await pastCacheAge();

@@ -19,9 +19,8 @@ import { loadConfig } from "../shared/config.ts";
 import { RotationError } from "../shared/errors.ts";
 import { parseRotationEvent, type RotationStep, rotateSigningKey } from "../shared/rotation.ts";
 import { secretVersionReader } from "../shared/secret-cache.ts";
-import { checkSession } from "../shared/session.ts";
 import { SigningKeyRing } from "../shared/signing-key.ts";
-import { issueSessionToken } from "../shared/token.ts";
+import { issueSessionToken, verifySessionToken } from "../shared/token.ts";
 import { KEY_SECRET } from "./support/tokens.ts";
 
 let secrets: LocalSecretsManager;
@@ -156,8 +155,13 @@ describe("request tokens", () => {
     const policy = loadConfig({ STAGE: "dev" });
     const now = Math.floor(Date.now() / 1000);
 
-    const issued = await issueSessionToken(await ring.current(), "user1", now, policy);
-    const session = await checkSession({ signingKeys: ring, policy }, issued.token, now);
+    const issued = await issueSessionToken(
+      await ring.current(),
+      { user: "user1", sid: "odd-token-session-0000000", authTime: now },
+      now,
+      policy,
+    );
+    const session = await verifySessionToken(issued.token, (kid) => ring.forKid(kid), now, policy);
 
     expect(currentVersion()).toBe(ODD_BUT_USABLE_TOKEN);
     expect(JSON.parse(Buffer.from(String(issued.token.split(".")[0]), "base64url").toString())).toMatchObject({

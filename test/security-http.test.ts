@@ -8,7 +8,7 @@ import jsonwebtoken from "jsonwebtoken";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Client, type Reply } from "./support/client.ts";
 import { type Service, startService } from "./support/service.ts";
-import { devKey, mintToken, nowSeconds } from "./support/tokens.ts";
+import { devKey, liveToken, mintToken, nowSeconds } from "./support/tokens.ts";
 
 let service: Service;
 
@@ -185,7 +185,7 @@ describe("logs", () => {
     secretsSent.add(issued);
     await browser.request("GET", "/welcome");
     await browser.request("POST", "/refresh");
-    const inWindow = await mintToken(devKey(service.secrets), { now: nowSeconds() - 280 });
+    const inWindow = await liveToken(service.store, devKey(service.secrets), { now: nowSeconds() - 280 });
     secretsSent.add(inWindow);
     await browser.setToken(inWindow);
     const refreshed = await browser.request("POST", "/refresh");

@@ -13,7 +13,9 @@ import { assertRefreshAllowed, issueSessionToken, type Session, verifySessionTok
 const policy = loadConfig({});
 const NOW = 1_800_000_000;
 const KID = "3f1c9a52-0c6e-4b8e-9a51-1d2a0c7e5b11";
+const SID = "c2Vzc2lvbi1pZC1vZi10ZXN0";
 const bytes = randomBytes(32);
+const started = (user: string, authTime = NOW) => ({ user, sid: SID, authTime });
 let signingKey: SigningKey;
 
 beforeAll(async () => {
@@ -37,6 +39,7 @@ function claims(overrides: Record<string, unknown> = {}): Record<string, unknown
     exp: NOW + 300,
     jti: "a1b2c3",
     auth_time: NOW,
+    sid: SID,
     ...overrides,
   };
 }
@@ -52,8 +55,8 @@ async function expectRefused(token: string, code = "invalid_token", now = NOW) {
 }
 
 describe("issueSessionToken", () => {
-  it("signs HS256 with typ, kid, sub, iss, aud, iat, exp = iat + 300, jti and auth_time", async () => {
-    const issued = await issueSessionToken(signingKey, "user1", NOW, policy);
+  it("signs HS256 with typ, kid, sub, iss, aud, iat, exp = iat + 300, jti, auth_time and sid", async () => {
+    const issued = await issueSessionToken(signingKey, started("user1"), NOW, policy);
     const [header, payload] = issued.token
       .split(".")
       .slice(0, 2)
@@ -68,19 +71,20 @@ describe("issueSessionToken", () => {
       exp: NOW + 300,
       jti: expect.stringMatching(/^[0-9a-f-]{36}$/),
       auth_time: NOW,
+      sid: SID,
     });
     expect(issued).toMatchObject({ user: "user1", expiresAt: NOW + 300, maxAgeSeconds: 300 });
   });
 
   it("gives every token its own jti", async () => {
-    const a = await issueSessionToken(signingKey, "user1", NOW, policy);
-    const b = await issueSessionToken(signingKey, "user1", NOW, policy);
+    const a = await issueSessionToken(signingKey, started("user1"), NOW, policy);
+    const b = await issueSessionToken(signingKey, started("user1"), NOW, policy);
     expect(a.token).not.toBe(b.token);
   });
 
   it("never lets a token outlive the session that auth_time started", async () => {
     const authTime = NOW - policy.sessionMaxSeconds + 100;
-    const issued = await issueSessionToken(signingKey, "user1", NOW, policy, authTime);
+    const issued = await issueSessionToken(signingKey, started("user1", authTime), NOW, policy);
     expect(issued.expiresAt).toBe(authTime + policy.sessionMaxSeconds);
     expect(issued.maxAgeSeconds).toBe(100);
   });
@@ -88,9 +92,10 @@ describe("issueSessionToken", () => {
 
 describe("verifySessionToken", () => {
   it("accepts its own token and returns the session", async () => {
-    const { token } = await issueSessionToken(signingKey, "user2", NOW, policy);
+    const { token } = await issueSessionToken(signingKey, started("user2"), NOW, policy);
     await expect(verify(token, NOW + 299)).resolves.toEqual({
       user: "user2",
+      sid: SID,
       issuedAt: NOW,
       expiresAt: NOW + 300,
       authTime: NOW,
@@ -102,7 +107,7 @@ describe("verifySessionToken", () => {
   });
 
   it("refuses a token at its exp with token_expired", async () => {
-    const { token } = await issueSessionToken(signingKey, "user1", NOW, policy);
+    const { token } = await issueSessionToken(signingKey, started("user1"), NOW, policy);
     await expectRefused(token, "token_expired", NOW + 300);
   });
 
@@ -113,7 +118,7 @@ describe("verifySessionToken", () => {
   });
 
   it("refuses a stripped signature and a missing signature part", async () => {
-    const { token } = await issueSessionToken(signingKey, "user1", NOW, policy);
+    const { token } = await issueSessionToken(signingKey, started("user1"), NOW, policy);
     const [header, payload] = token.split(".");
     await expectRefused(`${header}.${payload}.`);
     await expectRefused(`${header}.${payload}`);
@@ -227,6 +232,14 @@ describe("verifySessionToken", () => {
     await expectRefused(tutorial);
   });
 
+  it.each([
+    ["without a sid", { sid: undefined }],
+    ["whose sid is too short to be random", { sid: "abc" }],
+    ["whose sid is not a string", { sid: 1234567890123456 }],
+  ])("refuses a token %s", async (_name, overrides) => {
+    await expectRefused(handMade({}, claims(overrides)));
+  });
+
   it("refuses a session older than SESSION_MAX_SECONDS even in a live token", async () => {
     const old = NOW - policy.sessionMaxSeconds;
     await expectRefused(handMade({}, claims({ auth_time: old })), "session_expired");
@@ -236,6 +249,7 @@ describe("verifySessionToken", () => {
 describe("assertRefreshAllowed", () => {
   const session = (expiresIn: number, authAge = 0): Session => ({
     user: "user1",
+    sid: SID,
     issuedAt: NOW - (300 - expiresIn),
     expiresAt: NOW + expiresIn,
     authTime: NOW - authAge,

@@ -1,34 +1,45 @@
 /**
- * Loads the real handlers in this process, as a Lambda container would, with the real SDK client
- * talking over HTTP to a local Secrets Manager endpoint on a free port. Each test file that calls
- * this gets its own container (Vitest isolates modules per file).
+ * Loads the real handlers in this process, as a Lambda container would, with the real SDK clients
+ * talking over HTTP to local Secrets Manager and DynamoDB endpoints on free ports. Each test file
+ * that calls this gets its own container (Vitest isolates modules per file).
  */
 import type { APIGatewayProxyEventV2, APIGatewayRequestAuthorizerEventV2 } from "aws-lambda";
 import { ensureDevSecrets } from "../../local/dev-secrets.ts";
 import { localSdkEnvironment } from "../../local/sdk-env.ts";
 import { LocalSecretsManager } from "../../local/secrets-endpoint.ts";
 import { loadConfig } from "../../shared/config.ts";
+import { startTables } from "./service.ts";
 
 export async function loadContainer(env: Record<string, string> = {}) {
   const secrets = await new LocalSecretsManager({ port: 0 }).start();
   const fullEnv = { STAGE: "dev", ...env };
-  ensureDevSecrets(secrets.store, loadConfig(fullEnv));
-  Object.assign(process.env, fullEnv, localSdkEnvironment(secrets.url));
-  const [signin, welcome, refresh, logout, runtime] = await Promise.all([
+  const config = loadConfig(fullEnv);
+  ensureDevSecrets(secrets.store, config);
+  const { dynamodb, store } = await startTables(config);
+  Object.assign(process.env, fullEnv, localSdkEnvironment(secrets.url, dynamodb.url));
+  const [signin, welcome, refresh, logout, logoutEverywhere, runtime] = await Promise.all([
     import("../../functions/signin.ts"),
     import("../../functions/welcome.ts"),
     import("../../functions/refresh.ts"),
     import("../../functions/logout.ts"),
+    import("../../functions/logout-everywhere.ts"),
     import("../../shared/runtime.ts"),
   ]);
   return {
     secrets,
+    dynamodb,
+    store,
     runtime,
-    handlers: { signin: signin.handler, welcome: welcome.handler, refresh: refresh.handler, logout: logout.handler },
+    handlers: {
+      signin: signin.handler,
+      welcome: welcome.handler,
+      refresh: refresh.handler,
+      logout: logout.handler,
+      logoutEverywhere: logoutEverywhere.handler,
+    },
     /** Forgets every cached secret, as a new container would start. */
     coldStart() {
       runtime.deps.signingKeys.clear();
-      runtime.deps.users.clear();
     },
   };
 }

@@ -1,21 +1,30 @@
 /**
- * Starts the real service for HTTP tests: the local Secrets Manager endpoint (in this process, so
- * tests can count its calls and inject faults) and serverless-offline running the real handler
- * bundles, both on free loopback ports. stop() ends both.
+ * Starts the real service for HTTP tests: the local Secrets Manager and DynamoDB endpoints (in
+ * this process, so tests can count their calls and inject faults; the tables and demo users
+ * created through the SDK, as npm start does) and serverless-offline running the real handler
+ * bundles, all on free loopback ports. stop() ends them.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { rmSync } from "node:fs";
 import { createServer } from "node:net";
+import { ensureTables, seedDemoUsers } from "../../local/dev-data.ts";
 import { ensureDevSecrets } from "../../local/dev-secrets.ts";
-import { localSdkEnvironment } from "../../local/sdk-env.ts";
+import { LocalDynamoDB } from "../../local/dynamodb-endpoint.ts";
+import { localDynamoClient, localSdkEnvironment } from "../../local/sdk-env.ts";
 import { type AsyncOperation, LocalSecretsManager } from "../../local/secrets-endpoint.ts";
-import { loadConfig } from "../../shared/config.ts";
+import { type Config, loadConfig } from "../../shared/config.ts";
+import { SessionTables } from "../../shared/session-tables.ts";
 
 export interface Service {
   readonly baseUrl: string;
   /** serverless-offline's Lambda invoke endpoint (LAMBDA_PORT). */
   readonly lambdaUrl: string;
   readonly secrets: LocalSecretsManager;
+  readonly dynamodb: LocalDynamoDB;
+  /** The tables the handlers use, through the real SDK (for arranging and checking state). */
+  readonly store: SessionTables;
+  /** The handlers' configuration. */
+  readonly config: Config;
   /** Every line serverless-offline and the handlers printed so far. */
   readonly output: string[];
   /** The handlers' structured log lines so far, parsed. */
@@ -30,6 +39,20 @@ export interface ServiceOptions {
   extraOperations?: Record<string, AsyncOperation>;
   /** Use this endpoint instead of starting one (it must already hold the secrets). */
   secrets?: LocalSecretsManager;
+  /** Use this DynamoDB endpoint instead of starting one in memory. */
+  dynamodb?: LocalDynamoDB;
+}
+
+/**
+ * Starts an in-memory local DynamoDB (unless one is given) and creates the tables and demo users
+ * through the SDK, as npm start does. Returns the endpoint and a store on its tables.
+ */
+export async function startTables(config: Config, given?: LocalDynamoDB) {
+  const dynamodb = given ?? (await new LocalDynamoDB({ port: 0 }).start());
+  const client = localDynamoClient(dynamodb.url);
+  const created = await ensureTables(client, config);
+  if (created.includes(config.usersTable)) await seedDemoUsers(client, config);
+  return { dynamodb, store: new SessionTables(client, config) };
 }
 
 /** A port that was free a moment ago on 127.0.0.1. */
@@ -55,7 +78,9 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
       port: 0,
       ...(options.extraOperations ? { extraOperations: options.extraOperations } : {}),
     }).start());
-  ensureDevSecrets(secrets.store, loadConfig(env));
+  const config = loadConfig(env);
+  ensureDevSecrets(secrets.store, config);
+  const { dynamodb, store } = await startTables(config, options.dynamodb);
   const [httpPort, lambdaPort] = [await freePort(), await freePort()];
   const workFolder = `.esbuild-test-${process.pid}-${instances++}`;
   const output: string[] = [];
@@ -79,7 +104,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
         HOME: process.env.HOME,
         ...env,
         ESBUILD_WORK_FOLDER: workFolder,
-        ...localSdkEnvironment(secrets.url),
+        ...localSdkEnvironment(secrets.url, dynamodb.url),
       },
     },
   );
@@ -94,6 +119,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
         clearTimeout(timer);
       }
       if (options.secrets === undefined) await secrets.stop();
+      if (options.dynamodb === undefined) await dynamodb.stop();
       rmSync(workFolder, { recursive: true, force: true });
     })();
     return stopped;
@@ -128,6 +154,9 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
     baseUrl: `http://127.0.0.1:${httpPort}`,
     lambdaUrl: `http://127.0.0.1:${lambdaPort}`,
     secrets,
+    dynamodb,
+    store,
+    config,
     output,
     logs: () =>
       output.flatMap((line) => {

@@ -1,7 +1,8 @@
 /** Mints tokens in the test with real crypto: valid ones with the dev key, and forgeries. */
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { type JWTPayload, SignJWT } from "jose";
 import type { LocalSecretsManager } from "../../local/secrets-endpoint.ts";
+import type { SessionStore } from "../../shared/session.ts";
 
 export const ISSUER = "serverless-jwt-auth";
 export const AUDIENCE = "serverless-jwt-auth/dev";
@@ -30,10 +31,28 @@ export function mintToken(
     exp: now + 300,
     jti: randomUUID(),
     auth_time: now,
+    sid: randomBytes(16).toString("base64url"),
     ...options.claims,
   };
   for (const [name, value] of Object.entries(claims)) if (value === undefined) delete claims[name];
   return new SignJWT(claims)
     .setProtectedHeader({ alg: "HS256", typ: "session+jwt", kid: key.kid, ...options.header } as never)
     .sign(key.bytes);
+}
+
+/**
+ * A token for a session that exists in the sessions table, as if its user signed in at `now`
+ * (default: the token's iat), so that a refresh finds it live.
+ */
+export async function liveToken(
+  store: SessionStore,
+  key: { kid: string; bytes: Uint8Array },
+  options: { claims?: JWTPayload; now?: number } = {},
+): Promise<string> {
+  const now = options.now ?? nowSeconds();
+  const sid = randomBytes(16).toString("base64url");
+  const user = String(options.claims?.sub ?? "user1");
+  const authTime = Number(options.claims?.auth_time ?? now);
+  await store.putSession({ sid, username: user, authTime, createdAt: Date.now(), expiresAt: authTime + 86_400 });
+  return mintToken(key, { now, claims: { sid, ...options.claims } });
 }

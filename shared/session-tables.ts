@@ -1,0 +1,257 @@
+/**
+ * The DynamoDB adapter of the session store: users, sessions and sign-in failure counters, one
+ * table each (defined once, in shared/tables.json). Request paths make point reads and
+ * conditional point writes only; the one Scan (listUsers) serves the operators' CLI.
+ */
+import {
+  type AttributeValue,
+  DeleteItemCommand,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  ScanCommand,
+  UpdateItemCommand,
+} from "@aws-sdk/client-dynamodb";
+import type { Config } from "./config.ts";
+import { ServiceUnavailableError } from "./errors.ts";
+import type { AttemptRecord } from "./lockout.ts";
+import type { SessionRecord, SessionStore, UserRecord } from "./session.ts";
+
+type Item = Record<string, AttributeValue>;
+type Tables = Pick<Config, "usersTable" | "sessionsTable" | "signinAttemptsTable" | "dynamodbTimeoutMs">;
+
+const UNAVAILABLE = "The service is temporarily unavailable. Try again shortly.";
+
+const s = (value: string): AttributeValue => ({ S: value });
+const n = (value: number): AttributeValue => ({ N: String(value) });
+
+function str(item: Item, name: string): string | undefined {
+  const value = item[name];
+  return value !== undefined && "S" in value && typeof value.S === "string" ? value.S : undefined;
+}
+
+function num(item: Item, name: string): number | undefined {
+  const value = item[name];
+  if (value === undefined || !("N" in value) || typeof value.N !== "string") return undefined;
+  const parsed = Number(value.N);
+  return Number.isFinite(parsed) ? parsed : undefined;
+}
+
+/** An item with a missing or malformed attribute is treated as absent: it grants nothing. */
+function toUser(item: Item | undefined): UserRecord | undefined {
+  if (item === undefined) return undefined;
+  const username = str(item, "username");
+  const passwordHash = str(item, "passwordHash");
+  const sessionsValidAfter = num(item, "sessionsValidAfter");
+  if (username === undefined || passwordHash === undefined || sessionsValidAfter === undefined) return undefined;
+  return { username, passwordHash, sessionsValidAfter };
+}
+
+function toSession(item: Item | undefined): SessionRecord | undefined {
+  if (item === undefined) return undefined;
+  const [sid, username] = [str(item, "sid"), str(item, "username")];
+  const [authTime, createdAt, expiresAt] = [num(item, "authTime"), num(item, "createdAt"), num(item, "expiresAt")];
+  if (sid === undefined || username === undefined) return undefined;
+  if (authTime === undefined || createdAt === undefined || expiresAt === undefined) return undefined;
+  return { sid, username, authTime, createdAt, expiresAt };
+}
+
+function toAttempts(item: Item | undefined): AttemptRecord | undefined {
+  if (item === undefined) return undefined;
+  const [failures, lockedUntil, expiresAt] = [num(item, "failures"), num(item, "lockedUntil"), num(item, "expiresAt")];
+  if (failures === undefined || lockedUntil === undefined || expiresAt === undefined) return undefined;
+  return { failures, lockedUntil, expiresAt };
+}
+
+function isConditionFailure(err: unknown): boolean {
+  return (err as { name?: unknown }).name === "ConditionalCheckFailedException";
+}
+
+/** A user as the operators' CLI lists it. */
+export interface UserSummary {
+  readonly username: string;
+  readonly sessionsValidAfter: number;
+}
+
+/** The session store on DynamoDB; every failure of the table is a ServiceUnavailableError. */
+export class SessionTables implements SessionStore {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly tables: Tables,
+  ) {}
+
+  /** Sends one command within DYNAMODB_TIMEOUT_MS; `expected` names the error the caller handles. */
+  async #send<T>(command: { input: unknown }, expected?: (err: unknown) => boolean): Promise<T> {
+    try {
+      return (await this.client.send(command as never, {
+        abortSignal: AbortSignal.timeout(this.tables.dynamodbTimeoutMs),
+      })) as T;
+    } catch (err) {
+      if (expected?.(err)) throw err;
+      throw new ServiceUnavailableError(UNAVAILABLE, { cause: err });
+    }
+  }
+
+  async #get(table: string, key: Item): Promise<Item | undefined> {
+    const output = await this.#send<{ Item?: Item }>(
+      new GetItemCommand({ TableName: table, Key: key, ConsistentRead: true }),
+    );
+    return output.Item;
+  }
+
+  /** Runs a conditional write; false when its condition did not hold. */
+  async #conditional(command: { input: unknown }): Promise<boolean> {
+    try {
+      await this.#send(command, isConditionFailure);
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
+  }
+
+  async getUser(username: string): Promise<UserRecord | undefined> {
+    return toUser(await this.#get(this.tables.usersTable, { username: s(username) }));
+  }
+
+  async getSession(sid: string): Promise<SessionRecord | undefined> {
+    return toSession(await this.#get(this.tables.sessionsTable, { sid: s(sid) }));
+  }
+
+  async putSession(record: SessionRecord): Promise<void> {
+    const item: Item = {
+      sid: s(record.sid),
+      username: s(record.username),
+      authTime: n(record.authTime),
+      createdAt: n(record.createdAt),
+      expiresAt: n(record.expiresAt),
+    };
+    // A random 128-bit id never collides; the condition makes sure no session is ever overwritten.
+    const created = await this.#conditional(
+      new PutItemCommand({
+        TableName: this.tables.sessionsTable,
+        Item: item,
+        ConditionExpression: "attribute_not_exists(sid)",
+      }),
+    );
+    if (!created) throw new ServiceUnavailableError(UNAVAILABLE, { cause: new Error("session id collision") });
+  }
+
+  async deleteSession(sid: string): Promise<void> {
+    await this.#send(new DeleteItemCommand({ TableName: this.tables.sessionsTable, Key: { sid: s(sid) } }));
+  }
+
+  endUserSessions(username: string, at: number): Promise<boolean> {
+    return this.#conditional(
+      new UpdateItemCommand({
+        TableName: this.tables.usersTable,
+        Key: { username: s(username) },
+        UpdateExpression: "SET sessionsValidAfter = :at",
+        ConditionExpression: "attribute_exists(username)",
+        ExpressionAttributeValues: { ":at": n(at) },
+      }),
+    );
+  }
+
+  async getAttempts(username: string): Promise<AttemptRecord | undefined> {
+    return toAttempts(await this.#get(this.tables.signinAttemptsTable, { username: s(username) }));
+  }
+
+  putAttempts(username: string, read: AttemptRecord | undefined, next: AttemptRecord): Promise<boolean> {
+    return this.#conditional(
+      new PutItemCommand({
+        TableName: this.tables.signinAttemptsTable,
+        Item: {
+          username: s(username),
+          failures: n(next.failures),
+          lockedUntil: n(next.lockedUntil),
+          expiresAt: n(next.expiresAt),
+        },
+        ...(read === undefined
+          ? {
+              // Absent, or unreadable (read as absent): a half-written item must not lock a name for good.
+              ConditionExpression:
+                "attribute_not_exists(username) OR NOT (attribute_type(failures, :n) AND " +
+                "attribute_type(lockedUntil, :n) AND attribute_type(expiresAt, :n))",
+              ExpressionAttributeValues: { ":n": s("N") },
+            }
+          : {
+              ConditionExpression: "failures = :failures AND expiresAt = :expiresAt",
+              ExpressionAttributeValues: { ":failures": n(read.failures), ":expiresAt": n(read.expiresAt) },
+            }),
+      }),
+    );
+  }
+
+  async deleteAttempts(username: string): Promise<void> {
+    await this.#send(
+      new DeleteItemCommand({ TableName: this.tables.signinAttemptsTable, Key: { username: s(username) } }),
+    );
+  }
+
+  /** Creates or replaces a user (CLI); a replaced user's sessions end, as after passwd. */
+  async putUser(username: string, passwordHash: string, at: number): Promise<void> {
+    await this.#send(
+      new PutItemCommand({
+        TableName: this.tables.usersTable,
+        Item: { username: s(username), passwordHash: s(passwordHash), sessionsValidAfter: n(at) },
+      }),
+    );
+  }
+
+  /** Creates a user only if the name is free (CLI, demo users); false if it was taken. */
+  addUser(username: string, passwordHash: string, at: number): Promise<boolean> {
+    return this.#conditional(
+      new PutItemCommand({
+        TableName: this.tables.usersTable,
+        Item: { username: s(username), passwordHash: s(passwordHash), sessionsValidAfter: n(at) },
+        ConditionExpression: "attribute_not_exists(username)",
+      }),
+    );
+  }
+
+  /** Sets a user's password and ends their sessions (CLI); false if no such user. */
+  setPassword(username: string, passwordHash: string, at: number): Promise<boolean> {
+    return this.#conditional(
+      new UpdateItemCommand({
+        TableName: this.tables.usersTable,
+        Key: { username: s(username) },
+        UpdateExpression: "SET passwordHash = :hash, sessionsValidAfter = :at",
+        ConditionExpression: "attribute_exists(username)",
+        ExpressionAttributeValues: { ":hash": s(passwordHash), ":at": n(at) },
+      }),
+    );
+  }
+
+  /** Removes a user (CLI): their sessions end at their next check; false if no such user. */
+  removeUser(username: string): Promise<boolean> {
+    return this.#conditional(
+      new DeleteItemCommand({
+        TableName: this.tables.usersTable,
+        Key: { username: s(username) },
+        ConditionExpression: "attribute_exists(username)",
+      }),
+    );
+  }
+
+  /** Every user, without hashes (CLI only: a Scan, never on a request path). */
+  async listUsers(): Promise<UserSummary[]> {
+    const users: UserSummary[] = [];
+    let start: Item | undefined;
+    do {
+      const page: { Items?: Item[]; LastEvaluatedKey?: Item } = await this.#send(
+        new ScanCommand({
+          TableName: this.tables.usersTable,
+          ProjectionExpression: "username, sessionsValidAfter",
+          ...(start === undefined ? {} : { ExclusiveStartKey: start }),
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        const username = str(item, "username");
+        if (username !== undefined) users.push({ username, sessionsValidAfter: num(item, "sessionsValidAfter") ?? 0 });
+      }
+      start = page.LastEvaluatedKey;
+    } while (start !== undefined);
+    return users.sort((a, b) => a.username.localeCompare(b.username));
+  }
+}
