@@ -17,13 +17,13 @@ import { loadConfig } from "../shared/config.ts";
 type Handler = (event: unknown) => Promise<{ statusCode?: number; cookies?: string[] }>;
 
 export interface WarmResults {
-  /** Median wall-clock µs per call over the rounds, by case name. */
+  /** Median wall-clock µs of one call, by case name. */
   readonly us: Record<string, number>;
   /** GetSecretValue calls at the endpoint, by what was done. */
   readonly counts: Record<string, number>;
 }
 
-const SAMPLE_MS = 100;
+const ROUND_MS = 400;
 
 export const median = (values: number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -31,17 +31,19 @@ export const median = (values: number[]): number => {
   return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 };
 
-/** µs per call of `run`, repeated for about SAMPLE_MS (a clock read per call costs some 0.05 µs). */
-async function sample(run: () => unknown): Promise<number> {
+/**
+ * µs of every call in one round: the cases take turns call by call for about ROUND_MS, so a burst
+ * of load from the neighbours, or the collector, meets all of them alike.
+ */
+async function timeRound(cases: Record<string, () => unknown>, into: Record<string, number[]>): Promise<void> {
   const started = performance.now();
-  let calls = 0;
-  let elapsed = 0;
-  do {
-    await run();
-    calls += 1;
-    elapsed = performance.now() - started;
-  } while (elapsed < SAMPLE_MS);
-  return (elapsed * 1000) / calls;
+  while (performance.now() - started < ROUND_MS) {
+    for (const [name, run] of Object.entries(cases)) {
+      const callStarted = performance.now();
+      await run();
+      into[name]?.push((performance.now() - callStarted) * 1000);
+    }
+  }
 }
 
 function event(method: string, path: string, options: { token?: string; body?: string } = {}) {
@@ -122,8 +124,6 @@ export async function measureWarm(
     const welcomeEvent = event("GET", "/welcome", { token });
     let refreshEvent = await inWindow();
 
-    // Each round starts with another case, so no case is always the one that pays for the previous
-    // one's garbage (the tutorial's path leaves a KeyObject per call) or for a neighbour's burst.
     const cases: Record<string, () => unknown> = {
       jose_verify_floor: () => jwtVerify(token, cryptoKey, { algorithms: ["HS256"] }),
       welcome_warm: () => call(welcome as Handler, welcomeEvent, 200),
@@ -134,13 +134,11 @@ export async function measureWarm(
         if (!timingSafeEqual(expected, signature)) throw new Error("raw HMAC verify failed");
       },
     };
-    for (const run of Object.values(cases)) await sample(run); // warm-up: compiled and optimised
-    const samples: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((name) => [name, []]));
-    const names = Object.keys(cases);
+    const times: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((name) => [name, []]));
+    await timeRound(cases, {}); // warm-up: every path compiled and optimised first
     for (let round = 0; round < rounds; round += 1) {
       refreshEvent = await inWindow();
-      const order = [...names.slice(round % names.length), ...names.slice(0, round % names.length)];
-      for (const name of order) samples[name]?.push(await sample(cases[name] as () => unknown));
+      await timeRound(cases, times);
     }
 
     const counts: Record<string, number> = {};
@@ -152,7 +150,7 @@ export async function measureWarm(
       Promise.all(Array.from({ length: 50 }, () => call(coldWelcome, welcomeEvent, 200))),
     );
     return {
-      us: Object.fromEntries(Object.entries(samples).map(([name, values]) => [name, median(values)])),
+      us: Object.fromEntries(Object.entries(times).map(([name, values]) => [name, median(values)])),
       counts,
     };
   } finally {
