@@ -1,13 +1,15 @@
 /**
  * What `npm run deploy` would create, as CloudFormation sees it: `osls package` (no AWS credentials
  * needed) into a temporary folder, then the template's functions, routes, secrets, throttling,
- * rotation resources and roles, read as data.
+ * rotation resources and roles, read as data; and the bundles each function's zip ships, held to
+ * the size and content promises of docs/performance.md.
  */
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import JSZip from "jszip";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { zipFiles } from "./support/zip.ts";
 
@@ -347,5 +349,60 @@ describe("the packaged CloudFormation template", () => {
     expect(String(zipFiles(readFileSync(join(folder, "welcome.zip"))).get("functions/welcome.mjs"))).toMatch(
       /ERR_JWS.*aws-sdk|aws-sdk.*ERR_JWS/s,
     );
+  });
+});
+
+/** The files in a function's zip, as Lambda unpacks it, by path. */
+async function shipped(name: string): Promise<Map<string, string>> {
+  const zip = await JSZip.loadAsync(readFileSync(join(folder, `${name}.zip`)));
+  const files = new Map<string, string>();
+  for (const file of Object.values(zip.files)) if (!file.dir) files.set(file.name, await file.async("string"));
+  return files;
+}
+
+async function bundle(name: string, file: string): Promise<string> {
+  const code = (await shipped(name)).get(`functions/${file}.mjs`);
+  if (code === undefined) throw new Error(`${name}.zip has no functions/${file}.mjs`);
+  return code;
+}
+
+const KEY_FUNCTIONS = [
+  ["signin", "signin"],
+  ["welcome", "welcome"],
+  ["refresh", "refresh"],
+  ["logout", "logout"],
+  ["logoutEverywhere", "logout-everywhere"],
+  ["authorize", "authorize"],
+  ["rotateSigningKey", "rotate-signing-key"],
+] as const;
+// Strings that survive minification: an SDK operation, a jose error code, and settings only the
+// SDK's default credential chain reads (SSO, credential_process, web identity). Asserted as
+// booleans, so that a failure names the marker instead of printing a whole bundle.
+const SDK_MARKER = "GetSecretValue";
+const JOSE_MARKER = "ERR_JWS_SIGNATURE_VERIFICATION_FAILED";
+const DEFAULT_CHAIN_MARKERS = ["sso_start_url", "credential_process", "AWS_WEB_IDENTITY_TOKEN_FILE"];
+
+describe("the packaged bundles", () => {
+  it("ships each function as one bundle, without a source map", async () => {
+    for (const [name, file] of [...KEY_FUNCTIONS, ["me", "me"]]) {
+      expect([...(await shipped(name)).keys()]).toEqual([`functions/${file}.mjs`]);
+    }
+  });
+
+  it("keeps each key-using bundle within 330,000 bytes, with the SDK and jose inside", async () => {
+    for (const [name, file] of KEY_FUNCTIONS) {
+      const code = await bundle(name, file);
+
+      expect(Buffer.byteLength(code), name).toBeLessThanOrEqual(330_000);
+      expect(code.includes(SDK_MARKER), `${name} ships the SDK`).toBe(true);
+    }
+    expect((await bundle("welcome", "welcome")).includes(JOSE_MARKER)).toBe(true);
+  });
+
+  it("ships only Lambda's credentials from the environment, not the SDK's default chain", async () => {
+    for (const [name, file] of KEY_FUNCTIONS) {
+      const code = await bundle(name, file);
+      for (const marker of DEFAULT_CHAIN_MARKERS) expect(code.includes(marker), `${name} ships ${marker}`).toBe(false);
+    }
   });
 });
