@@ -1,5 +1,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import type { Config } from "./config.ts";
 import { sessionCookie } from "./cookies.ts";
+import { assertNotCrossSite } from "./cross-site.ts";
 import { HttpError } from "./errors.ts";
 import { describeError, log } from "./log.ts";
 import type { IssuedToken } from "./token.ts";
@@ -42,17 +44,23 @@ export function text(statusCode: number, body: string): HttpResult {
 
 /**
  * The answer to a sign-in or refresh: the cookie, and a body that tells a client (which cannot
- * read an HttpOnly cookie) when to refresh.
+ * read an HttpOnly cookie) when to refresh. `expiresInSeconds` and `refreshInSeconds` count from
+ * this response, so a client schedules without trusting its clock to agree with ours.
  */
-export function sessionIssued(issued: IssuedToken): HttpResult {
+export function sessionIssued(
+  issued: IssuedToken,
+  config: Pick<Config, "refreshWindowSeconds" | "sessionCookieName">,
+): HttpResult {
   return json(
     200,
     {
       username: issued.user,
       expiresAt: issued.expiresAt,
       expiresAtIso: new Date(issued.expiresAt * 1000).toISOString(),
+      expiresInSeconds: issued.maxAgeSeconds,
+      refreshInSeconds: Math.max(0, issued.maxAgeSeconds - config.refreshWindowSeconds),
     },
-    [sessionCookie(issued.token, issued.maxAgeSeconds)],
+    [sessionCookie(issued.token, issued.maxAgeSeconds, config.sessionCookieName)],
   );
 }
 
@@ -70,11 +78,20 @@ export function errorResponse(err: unknown, requestId: string): HttpResult {
   });
 }
 
+export interface HandlerOptions {
+  /**
+   * Set on every route that changes state (sets, clears or ends a session): requests from another
+   * site's page are refused before the handler runs (shared/cross-site.ts). The value lists the
+   * other origins allowed (ALLOWED_ORIGINS).
+   */
+  readonly refuseCrossSite?: readonly string[];
+}
+
 /**
  * Wraps a handler: every error becomes a response (see errorResponse), and every request is
  * logged once with route, status, error code, user, request id and duration.
  */
-export function httpHandler(route: string, handle: HttpHandler) {
+export function httpHandler(route: string, handle: HttpHandler, options: HandlerOptions = {}) {
   return async (event: HttpEvent): Promise<HttpResult> => {
     const started = performance.now();
     const requestId = String(event?.requestContext?.requestId ?? "unknown");
@@ -82,6 +99,7 @@ export function httpHandler(route: string, handle: HttpHandler) {
     let result: HttpResult;
     let error: unknown;
     try {
+      if (options.refuseCrossSite !== undefined) assertNotCrossSite(event, options.refuseCrossSite);
       result = await handle(event, facts);
     } catch (err) {
       error = err;

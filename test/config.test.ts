@@ -16,6 +16,8 @@ describe("loadConfig", () => {
       usersSecretId: "serverless-jwt-auth/dev/users",
       issuer: "serverless-jwt-auth",
       audience: "serverless-jwt-auth/dev",
+      sessionCookieName: "token",
+      allowedOrigins: [],
     });
   });
 
@@ -32,6 +34,8 @@ describe("loadConfig", () => {
       USERS_SECRET_ID: "my/users",
       TOKEN_ISSUER: "me",
       TOKEN_AUDIENCE: "you",
+      SESSION_COOKIE_NAME: "__Host-token",
+      ALLOWED_ORIGINS: " https://app.example.com, http://localhost:5173 ,https://App.Example.com",
     });
     expect(config).toMatchObject({
       stage: "prod",
@@ -45,6 +49,8 @@ describe("loadConfig", () => {
       usersSecretId: "my/users",
       issuer: "me",
       audience: "you",
+      sessionCookieName: "__Host-token",
+      allowedOrigins: ["https://app.example.com", "http://localhost:5173"],
     });
   });
 
@@ -62,6 +68,13 @@ describe("loadConfig", () => {
     ["SECRET_TIMEOUT_MS", "50"],
     ["STAGE", "dev/../prod"],
     ["TOKEN_ISSUER", "line\nbreak"],
+    ["SESSION_COOKIE_NAME", "to ken"],
+    ["SESSION_COOKIE_NAME", "token;Domain=evil.example"],
+    ["ALLOWED_ORIGINS", "*"],
+    ["ALLOWED_ORIGINS", "https://app.example.com/path"],
+    ["ALLOWED_ORIGINS", "app.example.com"],
+    ["ALLOWED_ORIGINS", "https://app.example.com,,https://b.example.com"],
+    ["ALLOWED_ORIGINS", "null"],
   ])("fails loudly with the variable's name for %s=%j", (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(name);
