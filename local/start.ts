@@ -1,13 +1,15 @@
 /**
  * `npm start`: the local Secrets Manager endpoint (seeded on first start with a dev key and the
- * demo users) plus the real handlers under serverless-offline on http://localhost:8000.
- * Ctrl-C stops both. Set AWS_ENDPOINT_URL_SECRETS_MANAGER to use another endpoint (LocalStack).
+ * demo users) plus the real handlers under serverless-offline, behind a proxy that answers CORS
+ * as API Gateway does (gateway-proxy.ts), on http://localhost:8000.
+ * Ctrl-C stops them. Set AWS_ENDPOINT_URL_SECRETS_MANAGER to use another endpoint (LocalStack).
  */
 import { spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { loadConfig } from "../shared/config.ts";
 import { ConfigError } from "../shared/errors.ts";
 import { ensureDevSecrets } from "./dev-secrets.ts";
+import { GatewayProxy, httpApiCors } from "./gateway-proxy.ts";
 import { rotateSecretOperation } from "./rotate-secret.ts";
 import { localSdkEnvironment } from "./sdk-env.ts";
 import { DEFAULT_PORT, LocalSecretsManager } from "./secrets-endpoint.ts";
@@ -19,6 +21,18 @@ function port(name: string, fallback: number): number {
     throw new ConfigError(`${name} must be a port number, got "${raw}"`);
   }
   return value;
+}
+
+/** A port that was free a moment ago on 127.0.0.1, for serverless-offline behind the proxy. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port: free } = probe.address() as { port: number };
+      probe.close(() => resolve(free));
+    });
+  });
 }
 
 function assertFree(portNumber: number, what: string): Promise<void> {
@@ -37,6 +51,8 @@ async function main(): Promise<void> {
   const lambdaPort = port("LAMBDA_PORT", 8002);
   await assertFree(httpPort, "PORT, the HTTP API");
   await assertFree(lambdaPort, "LAMBDA_PORT, serverless-offline's Lambda endpoint");
+  const cors = httpApiCors(process.env);
+  const offlinePort = await freePort();
 
   let secrets: LocalSecretsManager | undefined;
   let endpoint = process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER;
@@ -66,7 +82,7 @@ async function main(): Promise<void> {
       "--stage",
       config.stage,
       "--httpPort",
-      String(httpPort),
+      String(offlinePort),
       "--lambdaPort",
       String(lambdaPort),
     ],
@@ -81,6 +97,12 @@ async function main(): Promise<void> {
     },
   );
 
+  const gateway = await new GatewayProxy({ port: httpPort, upstreamPort: offlinePort, cors }).start();
+  console.log(
+    `serverless-jwt-auth on http://localhost:${httpPort} (CORS: ${cors === false ? "none" : cors.allowedOrigins.join(", ")}; ` +
+      `serverless-offline behind it on port ${offlinePort})`,
+  );
+
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;
@@ -90,6 +112,7 @@ async function main(): Promise<void> {
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));
   offline.on("exit", async (code) => {
+    await gateway.stop();
     await secrets?.stop();
     process.exit(stopping ? 0 : (code ?? 1));
   });

@@ -42,6 +42,23 @@ export function text(statusCode: number, body: string): HttpResult {
   };
 }
 
+// The page at GET / and its assets may use only their own origin's script, style and API, run
+// nothing inline, and never be framed (clickjacking a logout button); they leak no referrer.
+const PAGE_HEADERS = {
+  "Content-Security-Policy":
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; " +
+    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+  "X-Frame-Options": "DENY",
+  "Referrer-Policy": "no-referrer",
+  "Cross-Origin-Opener-Policy": "same-origin",
+  "Cross-Origin-Resource-Policy": "same-origin",
+} as const;
+
+/** A 200 with one of the page's files (HTML, script, style) and the page's security headers. */
+export function pageFile(contentType: string, body: string): HttpResult {
+  return { statusCode: 200, headers: { ...BASE_HEADERS, ...PAGE_HEADERS, "Content-Type": contentType }, body };
+}
+
 /**
  * The answer to a sign-in or refresh: the cookie, and a body that tells a client (which cannot
  * read an HttpOnly cookie) when to refresh. `expiresInSeconds` and `refreshInSeconds` count from

@@ -138,7 +138,31 @@ describe("the packaged CloudFormation template", () => {
     const routes = Object.values(resources)
       .filter((r) => r.Type === "AWS::ApiGatewayV2::Route")
       .map((r) => r.Properties.RouteKey);
-    expect(routes.sort()).toEqual(["GET /logout", "GET /welcome", "POST /logout", "POST /refresh", "POST /signin"]);
+    expect(routes.sort()).toEqual([
+      "GET /",
+      "GET /logout",
+      "GET /page.css",
+      "GET /page.js",
+      "GET /welcome",
+      "POST /logout",
+      "POST /refresh",
+      "POST /signin",
+    ]);
+  });
+
+  it("configures no CORS on the HTTP API unless ALLOWED_ORIGINS is set", () => {
+    expect(resource("HttpApi").Properties.CorsConfiguration).toBeUndefined();
+  });
+
+  it("gives the page function a role that may only write its own log stream", () => {
+    expect(resource("PageLambdaFunction").Properties.Role).toEqual({ "Fn::GetAtt": ["PageRole", "Arn"] });
+    expect(statements(resource("PageRole"))).toEqual([
+      {
+        Effect: "Allow",
+        Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+        Resource: { "Fn::GetAtt": ["PageLogGroup", "Arn"] },
+      },
+    ]);
   });
 
   it("creates the signing key as a generated random JWK and an empty user directory", () => {

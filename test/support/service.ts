@@ -1,12 +1,14 @@
 /**
- * Starts the real service for HTTP tests: the local Secrets Manager endpoint (in this process, so
- * tests can count its calls and inject faults) and serverless-offline running the real handler
- * bundles, both on free loopback ports. stop() ends both.
+ * Starts the real service for HTTP tests as `npm start` runs it: the local Secrets Manager
+ * endpoint (in this process, so tests can count its calls and inject faults), serverless-offline
+ * running the real handler bundles, and in front of it the proxy that answers CORS as API Gateway
+ * does (local/gateway-proxy.ts), all on free loopback ports. stop() ends them.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { ensureDevSecrets } from "../../local/dev-secrets.ts";
+import { GatewayProxy, httpApiCors } from "../../local/gateway-proxy.ts";
 import { localSdkEnvironment } from "../../local/sdk-env.ts";
 import { type AsyncOperation, LocalSecretsManager } from "../../local/secrets-endpoint.ts";
 import { loadConfig } from "../../shared/config.ts";
@@ -54,7 +56,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
       ...(options.extraOperations ? { extraOperations: options.extraOperations } : {}),
     }).start());
   ensureDevSecrets(secrets.store, loadConfig(env));
-  const [httpPort, lambdaPort] = [await freePort(), await freePort()];
+  const [offlinePort, lambdaPort] = [await freePort(), await freePort()];
   const workFolder = `.esbuild-test-${process.pid}-${instances++}`;
   const output: string[] = [];
   const child: ChildProcess = spawn(
@@ -66,7 +68,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
       "--stage",
       env.STAGE,
       "--httpPort",
-      String(httpPort),
+      String(offlinePort),
       "--lambdaPort",
       String(lambdaPort),
     ],
@@ -81,9 +83,11 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
       },
     },
   );
+  const gateway = await new GatewayProxy({ port: 0, upstreamPort: offlinePort, cors: httpApiCors(env) }).start();
   let stopped: Promise<void> | undefined;
   const stop = () => {
     stopped ??= (async () => {
+      await gateway.stop();
       if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
         child.kill("SIGTERM");
@@ -123,7 +127,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
   });
 
   return {
-    baseUrl: `http://127.0.0.1:${httpPort}`,
+    baseUrl: `http://127.0.0.1:${gateway.port}`,
     secrets,
     output,
     logs: () =>
