@@ -88,7 +88,6 @@ function errorText(answer: Answer): string {
   const body = answer.body as { error?: unknown; message?: unknown } | null;
   const code = typeof body?.error === "string" ? body.error : undefined;
   if (code !== undefined && MESSAGES[code] !== undefined) return MESSAGES[code];
-  if (answer.status === 404) return "This server does not offer that action (404).";
   if (typeof body?.message === "string" && body.message !== "") return body.message;
   return `The service answered ${answer.status}.`;
 }
@@ -187,6 +186,7 @@ async function renew(): Promise<void> {
   }
   if (answer.status === 200 && isIssued(answer.body)) {
     signedIn(fromIssued(answer.body, Date.now()));
+    if (view.message.classList.contains("error")) say("");
     return;
   }
   const code = (answer.body as { error?: unknown } | null)?.error;
@@ -233,6 +233,7 @@ async function logOut(path: string, done: string, button: HTMLButtonElement): Pr
   try {
     const answer = await call("POST", path);
     if (answer.status === 200) signedOut(done, "ok");
+    else if (answer.status === 404) say(`“${button.textContent}” is not available on this server.`, "error");
     else say(errorText(answer), "error");
   } catch {
     say("The service cannot be reached. Check your connection and try again.", "error");

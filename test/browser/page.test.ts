@@ -128,6 +128,22 @@ describe("the page", () => {
     await context.close();
   });
 
+  it("says so, and stays signed in, when the server has no POST /logout-everywhere", async () => {
+    const { context, page } = await openPage();
+    // API Gateway's answer for a route the API does not have.
+    await page.route("**/logout-everywhere", (route) =>
+      route.fulfill({ status: 404, contentType: "application/json", body: '{"message":"Not Found"}' }),
+    );
+    await signIn(page);
+    await expect.poll(() => page.textContent("#who")).toBe("user1");
+    await page.click("#logout-everywhere");
+
+    await expect.poll(() => page.textContent("#message")).toBe("“Log out everywhere” is not available on this server.");
+    expect(await page.isVisible("#signed-in")).toBe(true);
+    expect(await token(context)).toBeDefined();
+    await context.close();
+  });
+
   // enabled when /logout-everywhere lands
   it.skip("logs out everywhere: another device's session ends at its next refresh", async () => {
     const phone = await openPage();
