@@ -145,12 +145,6 @@ function render(): void {
   view.signedOut.hidden = known !== undefined;
   if (known === undefined) return;
   view.who.textContent = known.username;
-  if (known.expiresAt === 0) {
-    view.timeLeft.textContent = "unknown";
-    view.nextRefresh.textContent = "unknown";
-    view.meter.style.width = "0%";
-    return;
-  }
   const left = known.expiresAt - now;
   view.timeLeft.textContent = duration(left);
   view.nextRefresh.textContent = known.refreshAt > now ? `in ${duration(known.refreshAt - now)}` : "now";
@@ -242,23 +236,21 @@ async function logOut(path: string, done: string, button: HTMLButtonElement): Pr
   }
 }
 
-/** On load: trust the stored times only if the cookie still works (another tab may have logged out). */
+/**
+ * On load: a session this browser signed in (in any tab) is resumed if its cookie still works;
+ * another tab, or an expiry, may have ended it. Without one, nothing is asked of the server.
+ */
 async function start(): Promise<void> {
   const previous = stored();
+  if (previous === undefined || previous.expiresAt <= Date.now()) {
+    remember(undefined);
+    render();
+    return;
+  }
   try {
     const answer = await call("GET", "/welcome");
-    if (answer.status === 200 && previous !== undefined && previous.expiresAt > Date.now()) {
-      signedIn(previous);
-    } else if (answer.status === 200) {
-      // Signed in by another client of this origin: the name is known, the token's times are not.
-      const name = typeof answer.body === "string" ? /^Welcome (.+)!$/.exec(answer.body)?.[1] : undefined;
-      // expiresAt 0 marks the times as unknown; nothing is scheduled.
-      known = { username: name ?? "you", receivedAt: Date.now(), expiresAt: 0, refreshAt: 0 };
-      render();
-    } else {
-      remember(undefined);
-      render();
-    }
+    if (answer.status === 200) signedIn(previous);
+    else signedOut(errorText(answer), "info");
   } catch {
     render();
     say("The service cannot be reached. Reload the page to try again.", "error");
@@ -280,7 +272,7 @@ window.addEventListener("storage", (event) => {
 });
 window.setInterval(() => {
   render();
-  if (known !== undefined && known.expiresAt > 0 && known.expiresAt <= Date.now()) {
+  if (known !== undefined && known.expiresAt <= Date.now()) {
     signedOut("Your session expired. Sign in again.", "error");
   }
 }, 1000);

@@ -106,6 +106,19 @@ describe("the page", () => {
     await context.close();
   });
 
+  it("follows another tab: a sign-in there shows here, a logout there signs this tab out", async () => {
+    const { context, page: first } = await openPage();
+    const second = await context.newPage();
+    await second.goto(`${url}/`);
+    await signIn(first);
+
+    await expect.poll(() => second.textContent("#who")).toBe("user1");
+    await second.click("#logout");
+    await expect.poll(() => first.textContent("#message")).toBe("Signed out in another tab.");
+    expect(await first.isVisible("#signed-out")).toBe(true);
+    await context.close();
+  });
+
   it("shows the API's refusal of a wrong password in words, and stays signed out", async () => {
     const { context, page } = await openPage();
     await signIn(page, "user1", "wrong-password");
