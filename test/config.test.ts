@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { httpApiCors } from "../local/gateway-proxy.ts";
 import { loadConfig } from "../shared/config.ts";
 import { ConfigError } from "../shared/errors.ts";
 
@@ -88,5 +89,34 @@ describe("loadConfig", () => {
 
   it("refuses a session shorter than one token", () => {
     expect(() => loadConfig({ TOKEN_TTL_SECONDS: "600", SESSION_MAX_SECONDS: "300" })).toThrow(/SESSION_MAX_SECONDS/);
+  });
+});
+
+describe("ALLOWED_ORIGINS in serverless.yml's CORS (serverless-cors.cjs) and in loadConfig", () => {
+  it.each([
+    "",
+    "https://app.example.com",
+    " https://App.Example.com , http://localhost:5173",
+    "*",
+    "https://*.example.com",
+    "https://app.example.com/",
+    "app.example.com",
+    "https://a.example.com,,https://b.example.com",
+    "null",
+  ])("accepts or refuses %j alike, with the same origins", (value) => {
+    let fromConfig: readonly string[] | "refused";
+    let fromTemplate: readonly string[] | "refused";
+    try {
+      fromConfig = loadConfig({ ALLOWED_ORIGINS: value }).allowedOrigins;
+    } catch {
+      fromConfig = "refused";
+    }
+    try {
+      const cors = httpApiCors({ ALLOWED_ORIGINS: value });
+      fromTemplate = cors === false ? [] : cors.allowedOrigins;
+    } catch {
+      fromTemplate = "refused";
+    }
+    expect(fromTemplate).toEqual(fromConfig);
   });
 });
