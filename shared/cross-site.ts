@@ -25,6 +25,11 @@ function ownOrigins(event: HttpEvent): string[] {
   return LOOPBACK_HOST.test(host) ? [`https://${host}`, `http://${host}`] : [`https://${host}`];
 }
 
+/** What the log line of a refused request says of its sender: its Origin and Sec-Fetch-Site, cut short. */
+export function senderFacts(event: HttpEvent): { origin?: string; fetchSite?: string } {
+  return { origin: header(event, "origin")?.slice(0, 200), fetchSite: header(event, "sec-fetch-site")?.slice(0, 40) };
+}
+
 /**
  * Throws ForbiddenError `cross_site_request` when `Sec-Fetch-Site` is `cross-site`; when it is
  * `same-site` (a sibling subdomain, another port of localhost) without an allowed `Origin`; or

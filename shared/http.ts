@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import type { Config } from "./config.ts";
 import { sessionCookie } from "./cookies.ts";
-import { assertNotCrossSite } from "./cross-site.ts";
+import { assertNotCrossSite, senderFacts } from "./cross-site.ts";
 import { HttpError } from "./errors.ts";
 import { describeError, log } from "./log.ts";
 import type { IssuedToken } from "./token.ts";
@@ -12,6 +12,9 @@ export type HttpResult = APIGatewayProxyStructuredResultV2;
 /** What a handler tells the request log about the request it served. */
 export interface RequestFacts {
   user?: string;
+  /** Of a request refused as cross-site, so that an operator sees which page sent it. */
+  origin?: string;
+  fetchSite?: string;
 }
 
 export type HttpHandler = (event: HttpEvent, facts: RequestFacts) => Promise<HttpResult>;
@@ -116,7 +119,14 @@ export function httpHandler(route: string, handle: HttpHandler, options: Handler
     let result: HttpResult;
     let error: unknown;
     try {
-      if (options.refuseCrossSite !== undefined) assertNotCrossSite(event, options.refuseCrossSite);
+      if (options.refuseCrossSite !== undefined) {
+        try {
+          assertNotCrossSite(event, options.refuseCrossSite);
+        } catch (err) {
+          Object.assign(facts, senderFacts(event));
+          throw err;
+        }
+      }
       result = await handle(event, facts);
     } catch (err) {
       error = err;
@@ -129,6 +139,8 @@ export function httpHandler(route: string, handle: HttpHandler, options: Handler
       status,
       error: error instanceof HttpError ? error.code : error === undefined ? undefined : "internal_error",
       user: facts.user,
+      origin: facts.origin,
+      fetchSite: facts.fetchSite,
       requestId,
       durationMs: Math.round((performance.now() - started) * 100) / 100,
       cause: status >= 500 ? describeError(error instanceof HttpError ? error.cause : error) : undefined,

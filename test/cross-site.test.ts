@@ -69,8 +69,14 @@ describe("assertNotCrossSite", () => {
 });
 
 describe("httpHandler with refuseCrossSite", () => {
+  let lines: string[];
+
   beforeEach(() => {
-    vi.spyOn(process.stdout, "write").mockImplementation(() => true); // the request log line
+    lines = [];
+    vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
+      lines.push(String(chunk));
+      return true;
+    });
   });
 
   afterEach(() => {
@@ -97,6 +103,21 @@ describe("httpHandler with refuseCrossSite", () => {
       "Content-Type": "application/json; charset=utf-8",
     });
     expect(JSON.parse(String(result.body))).toEqual({ error: "cross_site_request", message: expect.any(String) });
+  });
+
+  it("logs which page sent a refused request: its Origin and Sec-Fetch-Site", async () => {
+    const handler = httpHandler("logout", async () => json(200, {}), { refuseCrossSite: ALLOWED });
+    await handler(event({ "sec-fetch-site": "cross-site", origin: "https://evil.example" }));
+
+    expect(lines.map((line) => JSON.parse(line))).toEqual([
+      expect.objectContaining({
+        route: "logout",
+        status: 403,
+        error: "cross_site_request",
+        origin: "https://evil.example",
+        fetchSite: "cross-site",
+      }),
+    ]);
   });
 
   it("applies no rule to a handler that does not opt in", async () => {
