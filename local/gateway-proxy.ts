@@ -98,6 +98,7 @@ export class GatewayProxy {
         );
         if (granted !== undefined) Object.assign(headers, granted);
         res.writeHead(answer.statusCode ?? 502, headers);
+        answer.on("error", () => res.destroy());
         answer.pipe(res);
       },
     );
@@ -105,6 +106,7 @@ export class GatewayProxy {
       if (!res.headersSent) res.writeHead(503, { "content-type": "application/json" });
       res.end('{"message":"Service Unavailable"}');
     });
+    req.on("error", () => upstream.destroy());
     req.pipe(upstream);
   }
 }
