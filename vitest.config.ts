@@ -1,8 +1,10 @@
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
+    // The browser suite needs Chromium: `npm run test:browser` (vitest.browser.config.ts).
+    exclude: [...configDefaults.exclude, "test/browser/**"],
     // HTTP tests each start serverless-offline; on two cores they are steadier one file at a time.
     fileParallelism: false,
     testTimeout: 30_000,

@@ -2,15 +2,20 @@
  * POST /logout-everywhere with the session cookie: ends every session of the signed-in user, on
  * every device, then answers 200 with a Set-Cookie that deletes the cookie. 401 missing_token /
  * invalid_token / ambiguous_token / token_expired / session_expired / session_revoked;
+ * 403 cross_site_request (cookie and sessions untouched) when another site's page sent it;
  * 503 service_unavailable when the key or the tables cannot be used.
  */
 import { clearedSessionCookie, readSessionToken } from "../shared/cookies.ts";
 import { httpHandler, json } from "../shared/http.ts";
-import { deps, nowMs } from "../shared/runtime.ts";
+import { config, deps, nowMs } from "../shared/runtime.ts";
 import { endAllSessions } from "../shared/session.ts";
 
-export const handler = httpHandler("logout-everywhere", async (event, facts) => {
-  const token = readSessionToken(event.cookies);
-  facts.user = await endAllSessions(deps, token, nowMs());
-  return json(200, { message: "Signed out everywhere." }, [clearedSessionCookie()]);
-});
+export const handler = httpHandler(
+  "logout-everywhere",
+  async (event, facts) => {
+    const token = readSessionToken(event.cookies, config.sessionCookieName);
+    facts.user = await endAllSessions(deps, token, nowMs());
+    return json(200, { message: "Signed out everywhere." }, [clearedSessionCookie(config.sessionCookieName)]);
+  },
+  { refuseCrossSite: config.allowedOrigins },
+);

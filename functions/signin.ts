@@ -1,18 +1,22 @@
 /**
  * POST /signin with JSON {"username","password"}.
- * 200 + session cookie + {username, expiresAt, expiresAtIso}; 401 invalid_credentials;
- * 429 too_many_attempts + Retry-After while the username is locked out; 400 invalid_json /
- * invalid_request; 413 payload_too_large; 415 unsupported_media_type; 503 service_unavailable
- * when the secret store or a table cannot be used.
+ * 200 + session cookie + {username, expiresAt, expiresAtIso, expiresInSeconds, refreshInSeconds};
+ * 401 invalid_credentials; 429 too_many_attempts + Retry-After while the username is locked out;
+ * 400 invalid_json / invalid_request; 403 cross_site_request; 413 payload_too_large;
+ * 415 unsupported_media_type; 503 service_unavailable when the secret store or a table cannot be used.
  */
 import { parseCredentials } from "../shared/credentials.ts";
 import { httpHandler, sessionIssued } from "../shared/http.ts";
-import { deps, nowMs } from "../shared/runtime.ts";
+import { config, deps, nowMs } from "../shared/runtime.ts";
 import { signIn } from "../shared/session.ts";
 
-export const handler = httpHandler("signin", async (event, facts) => {
-  const credentials = parseCredentials(event);
-  const issued = await signIn(deps, credentials, nowMs());
-  facts.user = issued.user;
-  return sessionIssued(issued);
-});
+export const handler = httpHandler(
+  "signin",
+  async (event, facts) => {
+    const credentials = parseCredentials(event);
+    const issued = await signIn(deps, credentials, nowMs());
+    facts.user = issued.user;
+    return sessionIssued(issued, config);
+  },
+  { refuseCrossSite: config.allowedOrigins },
+);

@@ -6,11 +6,11 @@
  */
 import { readSessionToken } from "../shared/cookies.ts";
 import { httpHandler, text } from "../shared/http.ts";
-import { deps, nowSeconds } from "../shared/runtime.ts";
+import { config, deps, nowSeconds } from "../shared/runtime.ts";
 import { checkSession } from "../shared/session.ts";
 
 export const handler = httpHandler("welcome", async (event, facts) => {
-  const token = readSessionToken(event.cookies);
+  const token = readSessionToken(event.cookies, config.sessionCookieName);
   const session = await checkSession(deps, token, nowSeconds());
   facts.user = session.user;
   return text(200, `Welcome ${session.user}!`);

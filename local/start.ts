@@ -1,7 +1,8 @@
 /**
  * `npm start`: the local Secrets Manager and DynamoDB endpoints, the dev key, tables and demo
- * users created through the SDK when missing, plus the real handlers under serverless-offline on
- * http://localhost:8000. Ctrl-C stops all three. Set AWS_ENDPOINT_URL_SECRETS_MANAGER or
+ * users created through the SDK when missing, plus the real handlers under serverless-offline,
+ * behind a proxy that answers CORS as API Gateway does (gateway-proxy.ts), on
+ * http://localhost:8000. Ctrl-C stops them all. Set AWS_ENDPOINT_URL_SECRETS_MANAGER or
  * AWS_ENDPOINT_URL_DYNAMODB to use another endpoint (LocalStack, moto, DynamoDB Local).
  */
 import { spawn } from "node:child_process";
@@ -12,6 +13,7 @@ import { loadConfig } from "../shared/config.ts";
 import { ConfigError } from "../shared/errors.ts";
 import { ensureDevData } from "./dev-data.ts";
 import { DEFAULT_PORT as DEFAULT_DYNAMODB_PORT, LocalDynamoDB } from "./dynamodb-endpoint.ts";
+import { GatewayProxy, httpApiCors } from "./gateway-proxy.ts";
 import { rotateSecretOperation } from "./rotate-secret.ts";
 import { localClient, localDynamoClient, localSdkEnvironment } from "./sdk-env.ts";
 import { DEFAULT_PORT, LocalSecretsManager } from "./secrets-endpoint.ts";
@@ -23,6 +25,18 @@ function port(name: string, fallback: number): number {
     throw new ConfigError(`${name} must be a port number, got "${raw}"`);
   }
   return value;
+}
+
+/** A port that was free a moment ago on 127.0.0.1, for serverless-offline behind the proxy. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port: free } = probe.address() as { port: number };
+      probe.close(() => resolve(free));
+    });
+  });
 }
 
 function assertFree(portNumber: number, what: string): Promise<void> {
@@ -70,6 +84,8 @@ async function main(): Promise<void> {
   await assertFree(httpPort, "PORT, the HTTP API");
   const dataFile = process.env.LOCAL_SECRETS_FILE ?? `.local/secrets-${config.stage}.json`;
   const lambdaEndpoint = await invokeEndpoint(dirname(resolve(dataFile)), config.stage);
+  const cors = httpApiCors(process.env);
+  const offlinePort = await freePort();
 
   let secrets: LocalSecretsManager | undefined;
   let endpoint = process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER;
@@ -120,7 +136,7 @@ async function main(): Promise<void> {
       "--stage",
       config.stage,
       "--httpPort",
-      String(httpPort),
+      String(offlinePort),
       "--lambdaPort",
       lambdaEndpoint,
     ],
@@ -135,6 +151,12 @@ async function main(): Promise<void> {
     },
   );
 
+  const gateway = await new GatewayProxy({ port: httpPort, upstreamPort: offlinePort, cors }).start();
+  console.log(
+    `serverless-jwt-auth on http://localhost:${httpPort} (CORS: ${cors === false ? "none" : cors.allowedOrigins.join(", ")}; ` +
+      `serverless-offline behind it on port ${offlinePort})`,
+  );
+
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;
@@ -144,6 +166,7 @@ async function main(): Promise<void> {
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));
   offline.on("exit", async (code) => {
+    await gateway.stop();
     await secrets?.stop();
     await dynamodb?.stop();
     process.exit(stopping ? 0 : (code ?? 1));

@@ -36,6 +36,13 @@ export interface Config {
   readonly signinLockoutMaxSeconds: number;
   readonly issuer: string;
   readonly audience: string;
+  /** Name of the session cookie (`token`, the tutorial's; `__Host-token` on a custom domain). */
+  readonly sessionCookieName: string;
+  /**
+   * Origins of other sites' pages allowed to call the state-changing routes (and, in
+   * serverless.yml, to read answers through CORS with credentials). Empty by default.
+   */
+  readonly allowedOrigins: readonly string[];
 }
 
 export type RevocationCheck = "refresh" | "every-request";
@@ -76,6 +83,36 @@ function revocationCheck(env: Env): RevocationCheck {
     throw new ConfigError(`REVOCATION_CHECK must be "refresh" or "every-request", got "${value}"`);
   }
   return value;
+}
+
+// A cookie name is an RFC 6265 token; we keep to characters no client escapes. `__Host-token`
+// passes: our cookie is Secure, Path=/ and has no Domain, as that prefix demands.
+const COOKIE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+// An origin as browsers send it: scheme, host and optional port, nothing else.
+const ORIGIN = /^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/;
+
+function cookieName(env: Env): string {
+  const name = text(env, "SESSION_COOKIE_NAME", "token");
+  if (!COOKIE_NAME.test(name)) {
+    throw new ConfigError(
+      `SESSION_COOKIE_NAME must be 1-64 letters, digits, dots, dashes or underscores, got "${name}"`,
+    );
+  }
+  return name;
+}
+
+function origins(env: Env): readonly string[] {
+  const raw = env.ALLOWED_ORIGINS?.trim() ?? "";
+  if (raw === "") return Object.freeze([]);
+  const list = raw.split(",").map((origin) => origin.trim().toLowerCase());
+  for (const origin of list) {
+    if (!ORIGIN.test(origin) || origin.length > 255) {
+      throw new ConfigError(
+        `ALLOWED_ORIGINS must be comma-separated origins such as https://app.example.com (no path, no *), got "${origin.slice(0, 80)}"`,
+      );
+    }
+  }
+  return Object.freeze([...new Set(list)]);
 }
 
 /**
@@ -128,5 +165,7 @@ export function loadConfig(env: Env): Config {
     signinLockoutMaxSeconds,
     issuer: text(env, "TOKEN_ISSUER", "serverless-jwt-auth"),
     audience: text(env, "TOKEN_AUDIENCE", `serverless-jwt-auth/${stage}`),
+    sessionCookieName: cookieName(env),
+    allowedOrigins: origins(env),
   });
 }

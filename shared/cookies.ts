@@ -1,6 +1,6 @@
 import { UnauthorizedError } from "./errors.ts";
 
-/** Name of the session cookie, as in the tutorial. */
+/** Default name of the session cookie, as in the tutorial (SESSION_COOKIE_NAME changes it). */
 export const TOKEN_COOKIE = "token";
 
 /** No JWT of ours comes near this; anything longer is refused before any parsing. */
@@ -12,30 +12,30 @@ export const MAX_TOKEN_LENGTH = 4096;
 const ATTRIBUTES = "Path=/; HttpOnly; Secure; SameSite=Strict";
 
 /** The Set-Cookie value that stores a session token for maxAgeSeconds. */
-export function sessionCookie(token: string, maxAgeSeconds: number): string {
-  return `${TOKEN_COOKIE}=${token}; Max-Age=${Math.max(0, Math.floor(maxAgeSeconds))}; ${ATTRIBUTES}`;
+export function sessionCookie(token: string, maxAgeSeconds: number, name = TOKEN_COOKIE): string {
+  return `${name}=${token}; Max-Age=${Math.max(0, Math.floor(maxAgeSeconds))}; ${ATTRIBUTES}`;
 }
 
 /** The Set-Cookie value that deletes the session cookie. */
-export function clearedSessionCookie(): string {
-  return `${TOKEN_COOKIE}=; Max-Age=0; ${ATTRIBUTES}`;
+export function clearedSessionCookie(name = TOKEN_COOKIE): string {
+  return `${name}=; Max-Age=0; ${ATTRIBUTES}`;
 }
 
 /**
- * Finds the session token among the request's cookies. HTTP API payload 2.0 delivers them in
+ * Finds the session token among the request's cookies (the one named `name`). HTTP API payload 2.0 delivers them in
  * `event.cookies`, one `name=value` per element; the Cookie header is not read, because AWS
  * does not send it to the function.
  * Throws UnauthorizedError: missing_token when there is none, ambiguous_token when there are
  * several (one may have been planted for a sibling path or domain), invalid_token when it is
  * too long to be ours.
  */
-export function readSessionToken(cookies: readonly unknown[] | undefined): string {
+export function readSessionToken(cookies: readonly unknown[] | undefined, name = TOKEN_COOKIE): string {
   let found: string | undefined;
   let count = 0;
   for (const cookie of Array.isArray(cookies) ? cookies : []) {
     if (typeof cookie !== "string") continue;
     const eq = cookie.indexOf("=");
-    if (eq < 0 || cookie.slice(0, eq).trim() !== TOKEN_COOKIE) continue;
+    if (eq < 0 || cookie.slice(0, eq).trim() !== name) continue;
     const value = cookie.slice(eq + 1).trim();
     if (value === "") continue; // what a cleared cookie leaves behind in some clients
     count += 1;

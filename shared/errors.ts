@@ -17,6 +17,7 @@ export type ErrorCode =
   | "refresh_too_early"
   | "payload_too_large"
   | "unsupported_media_type"
+  | "cross_site_request"
   | "service_unavailable";
 
 export abstract class HttpError extends Error {
@@ -42,6 +43,11 @@ export class BadRequestError extends HttpError {
 /** 401: no usable credentials or session. */
 export class UnauthorizedError extends HttpError {
   readonly statusCode = 401;
+}
+
+/** 403: the request comes from another site's page (cross_site_request). */
+export class ForbiddenError extends HttpError {
+  readonly statusCode = 403;
 }
 
 /** 413: the body is larger than any valid request. */

@@ -1,5 +1,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import type { Config } from "./config.ts";
 import { sessionCookie } from "./cookies.ts";
+import { assertNotCrossSite, senderFacts } from "./cross-site.ts";
 import { HttpError } from "./errors.ts";
 import { describeError, log } from "./log.ts";
 import type { IssuedToken } from "./token.ts";
@@ -10,6 +12,9 @@ export type HttpResult = APIGatewayProxyStructuredResultV2;
 /** What a handler tells the request log about the request it served. */
 export interface RequestFacts {
   user?: string;
+  /** Of a request refused as cross-site, so that an operator sees which page sent it. */
+  origin?: string;
+  fetchSite?: string;
 }
 
 export type HttpHandler = (event: HttpEvent, facts: RequestFacts) => Promise<HttpResult>;
@@ -40,19 +45,42 @@ export function text(statusCode: number, body: string): HttpResult {
   };
 }
 
+// The page at GET / and its assets may use only their own origin's script, style and API, run
+// nothing inline, and never be framed (clickjacking a logout button); they leak no referrer.
+const PAGE_HEADERS = {
+  "Content-Security-Policy":
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; " +
+    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+  "X-Frame-Options": "DENY",
+  "Referrer-Policy": "no-referrer",
+  "Cross-Origin-Opener-Policy": "same-origin",
+  "Cross-Origin-Resource-Policy": "same-origin",
+} as const;
+
+/** A 200 with one of the page's files (HTML, script, style) and the page's security headers. */
+export function pageFile(contentType: string, body: string): HttpResult {
+  return { statusCode: 200, headers: { ...BASE_HEADERS, ...PAGE_HEADERS, "Content-Type": contentType }, body };
+}
+
 /**
  * The answer to a sign-in or refresh: the cookie, and a body that tells a client (which cannot
- * read an HttpOnly cookie) when to refresh.
+ * read an HttpOnly cookie) when to refresh. `expiresInSeconds` and `refreshInSeconds` count from
+ * this response, so a client schedules without trusting its clock to agree with ours.
  */
-export function sessionIssued(issued: IssuedToken): HttpResult {
+export function sessionIssued(
+  issued: IssuedToken,
+  config: Pick<Config, "refreshWindowSeconds" | "sessionCookieName">,
+): HttpResult {
   return json(
     200,
     {
       username: issued.user,
       expiresAt: issued.expiresAt,
       expiresAtIso: new Date(issued.expiresAt * 1000).toISOString(),
+      expiresInSeconds: issued.maxAgeSeconds,
+      refreshInSeconds: Math.max(0, issued.maxAgeSeconds - config.refreshWindowSeconds),
     },
-    [sessionCookie(issued.token, issued.maxAgeSeconds)],
+    [sessionCookie(issued.token, issued.maxAgeSeconds, config.sessionCookieName)],
   );
 }
 
@@ -70,11 +98,20 @@ export function errorResponse(err: unknown, requestId: string): HttpResult {
   });
 }
 
+export interface HandlerOptions {
+  /**
+   * Set on every route that changes state (sets, clears or ends a session): requests from another
+   * site's page are refused before the handler runs (shared/cross-site.ts). The value lists the
+   * other origins allowed (ALLOWED_ORIGINS).
+   */
+  readonly refuseCrossSite?: readonly string[];
+}
+
 /**
  * Wraps a handler: every error becomes a response (see errorResponse), and every request is
  * logged once with route, status, error code, user, source IP, request id and duration.
  */
-export function httpHandler(route: string, handle: HttpHandler) {
+export function httpHandler(route: string, handle: HttpHandler, options: HandlerOptions = {}) {
   return async (event: HttpEvent): Promise<HttpResult> => {
     const started = performance.now();
     const requestId = String(event?.requestContext?.requestId ?? "unknown");
@@ -82,6 +119,14 @@ export function httpHandler(route: string, handle: HttpHandler) {
     let result: HttpResult;
     let error: unknown;
     try {
+      if (options.refuseCrossSite !== undefined) {
+        try {
+          assertNotCrossSite(event, options.refuseCrossSite);
+        } catch (err) {
+          Object.assign(facts, senderFacts(event));
+          throw err;
+        }
+      }
       result = await handle(event, facts);
     } catch (err) {
       error = err;
@@ -97,6 +142,8 @@ export function httpHandler(route: string, handle: HttpHandler) {
       // The address the connection to API Gateway came from: what a guessing campaign is traced
       // by, and the same field as the access log's `ip`.
       sourceIp: event?.requestContext?.http?.sourceIp,
+      origin: facts.origin,
+      fetchSite: facts.fetchSite,
       requestId,
       durationMs: Math.round((performance.now() - started) * 100) / 100,
       cause: status >= 500 ? describeError(error instanceof HttpError ? error.cause : error) : undefined,

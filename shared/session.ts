@@ -139,11 +139,16 @@ export async function refreshSession(deps: VerifyDeps, token: string, now: numbe
  * token ends nothing and is no error. Throws ServiceUnavailableError when the key or the store
  * cannot be used, so a client is never told it is signed out while its session lives on.
  */
-export async function endSession(deps: VerifyDeps, cookies: readonly unknown[] | undefined, now: number) {
+export async function endSession(
+  deps: VerifyDeps,
+  cookies: readonly unknown[] | undefined,
+  cookieName: string,
+  now: number,
+): Promise<void> {
   let session: Session;
   try {
     session = await verifySessionToken(
-      readSessionToken(cookies),
+      readSessionToken(cookies, cookieName),
       (kid) => deps.signingKeys.forKid(kid),
       now,
       deps.policy,

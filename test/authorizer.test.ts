@@ -28,6 +28,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await container?.secrets.stop();
+  await container?.dynamodb.stop();
 });
 
 function captureLog() {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { httpApiCors } from "../local/gateway-proxy.ts";
 import { loadConfig } from "../shared/config.ts";
 import { ConfigError } from "../shared/errors.ts";
 
@@ -23,6 +24,8 @@ describe("loadConfig", () => {
       signinLockoutMaxSeconds: 900,
       issuer: "serverless-jwt-auth",
       audience: "serverless-jwt-auth/dev",
+      sessionCookieName: "token",
+      allowedOrigins: [],
     });
   });
 
@@ -46,6 +49,8 @@ describe("loadConfig", () => {
       SIGNIN_LOCKOUT_MAX_SECONDS: "60",
       TOKEN_ISSUER: "me",
       TOKEN_AUDIENCE: "you",
+      SESSION_COOKIE_NAME: "__Host-token",
+      ALLOWED_ORIGINS: " https://app.example.com, http://localhost:5173 ,https://App.Example.com",
     });
     expect(config).toMatchObject({
       stage: "prod",
@@ -66,6 +71,8 @@ describe("loadConfig", () => {
       signinLockoutMaxSeconds: 60,
       issuer: "me",
       audience: "you",
+      sessionCookieName: "__Host-token",
+      allowedOrigins: ["https://app.example.com", "http://localhost:5173"],
     });
   });
 
@@ -88,6 +95,13 @@ describe("loadConfig", () => {
     ["REVOCATION_CHECK", "sometimes"],
     ["SIGNIN_MAX_FAILURES", "0"],
     ["DYNAMODB_TIMEOUT_MS", "20"],
+    ["SESSION_COOKIE_NAME", "to ken"],
+    ["SESSION_COOKIE_NAME", "token;Domain=evil.example"],
+    ["ALLOWED_ORIGINS", "*"],
+    ["ALLOWED_ORIGINS", "https://app.example.com/path"],
+    ["ALLOWED_ORIGINS", "app.example.com"],
+    ["ALLOWED_ORIGINS", "https://app.example.com,,https://b.example.com"],
+    ["ALLOWED_ORIGINS", "null"],
   ])("fails loudly with the variable's name for %s=%j", (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(name);
@@ -107,5 +121,34 @@ describe("loadConfig", () => {
 
   it("refuses a session shorter than one token", () => {
     expect(() => loadConfig({ TOKEN_TTL_SECONDS: "600", SESSION_MAX_SECONDS: "300" })).toThrow(/SESSION_MAX_SECONDS/);
+  });
+});
+
+describe("ALLOWED_ORIGINS in serverless.yml's CORS (serverless-cors.cjs) and in loadConfig", () => {
+  it.each([
+    "",
+    "https://app.example.com",
+    " https://App.Example.com , http://localhost:5173",
+    "*",
+    "https://*.example.com",
+    "https://app.example.com/",
+    "app.example.com",
+    "https://a.example.com,,https://b.example.com",
+    "null",
+  ])("accepts or refuses %j alike, with the same origins", (value) => {
+    let fromConfig: readonly string[] | "refused";
+    let fromTemplate: readonly string[] | "refused";
+    try {
+      fromConfig = loadConfig({ ALLOWED_ORIGINS: value }).allowedOrigins;
+    } catch {
+      fromConfig = "refused";
+    }
+    try {
+      const cors = httpApiCors({ ALLOWED_ORIGINS: value });
+      fromTemplate = cors === false ? [] : cors.allowedOrigins;
+    } catch {
+      fromTemplate = "refused";
+    }
+    expect(fromTemplate).toEqual(fromConfig);
   });
 });

@@ -21,6 +21,15 @@ describe("session cookies", () => {
     expect(readSessionToken(["token=a=b"])).toBe("a=b");
   });
 
+  it("writes, clears and reads the cookie under the configured name (__Host-token) only", () => {
+    expect(sessionCookie("a.b.c", 300, "__Host-token")).toMatch(/^__Host-token=a\.b\.c; Max-Age=300; Path=\/;/);
+    expect(clearedSessionCookie("__Host-token")).toMatch(/^__Host-token=; Max-Age=0; Path=\/;/);
+    expect(readSessionToken(["token=planted", "__Host-token=x.y.z"], "__Host-token")).toBe("x.y.z");
+    expect(() => readSessionToken(["token=x.y.z"], "__Host-token")).toThrow(
+      expect.objectContaining({ code: "missing_token" }),
+    );
+  });
+
   it.each([
     ["no cookies", undefined, "missing_token"],
     ["other cookies only", ["tokens=1", "xtoken=2"], "missing_token"],

@@ -1,7 +1,7 @@
 /** The one place errors become responses: client errors say their code, anything else says nothing. */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { BadRequestError, ServiceUnavailableError } from "../shared/errors.ts";
-import { httpHandler, text } from "../shared/http.ts";
+import { httpHandler, sessionIssued, text } from "../shared/http.ts";
 import { httpApiEvent } from "./support/in-process.ts";
 
 let lines: string[];
@@ -103,5 +103,27 @@ describe("httpHandler", () => {
     const result = await handler({} as never);
     expect(result.statusCode).toBe(200);
     expect(logged()[0]).toMatchObject({ requestId: "unknown" });
+  });
+});
+
+describe("sessionIssued", () => {
+  const issued = { token: "a.b.c", user: "user1", expiresAt: 1_000_300, maxAgeSeconds: 300 };
+  const config = { refreshWindowSeconds: 30, sessionCookieName: "__Host-token" };
+
+  it("tells when the token expires and when its refresh window opens, relative to the answer", () => {
+    const result = sessionIssued(issued, config);
+    expect(JSON.parse(String(result.body))).toEqual({
+      username: "user1",
+      expiresAt: 1_000_300,
+      expiresAtIso: new Date(1_000_300_000).toISOString(),
+      expiresInSeconds: 300,
+      refreshInSeconds: 270,
+    });
+    expect(result.cookies).toEqual(["__Host-token=a.b.c; Max-Age=300; Path=/; HttpOnly; Secure; SameSite=Strict"]);
+  });
+
+  it("says the window is open now when the token is cut short by the session's end", () => {
+    const result = sessionIssued({ ...issued, maxAgeSeconds: 12 }, config);
+    expect(JSON.parse(String(result.body))).toMatchObject({ expiresInSeconds: 12, refreshInSeconds: 0 });
   });
 });

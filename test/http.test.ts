@@ -54,6 +54,9 @@ describe("POST /signin", () => {
     expect(body.expiresAt).toBeGreaterThanOrEqual(before + 300);
     expect(body.expiresAt).toBeLessThanOrEqual(nowSeconds() + 300);
     expect(body.expiresAtIso).toBe(new Date(Number(body.expiresAt) * 1000).toISOString());
+    // Relative to this answer, so a client need not trust its clock: the window opens at 270 s.
+    expect(body.expiresInSeconds).toBe(300);
+    expect(body.refreshInSeconds).toBe(270);
   });
 
   it("signs in the second demo user", async () => {
@@ -170,6 +173,7 @@ describe("POST /refresh", () => {
     const body = reply.json();
     expect(body.username).toBe("user2");
     expect(body.expiresAt).toBeGreaterThanOrEqual(now + 300);
+    expect(body).toMatchObject({ expiresInSeconds: 300, refreshInSeconds: 270 });
     const fresh = await browser.token();
     expect(fresh).not.toBe(old);
     const welcome = await browser.request("GET", "/welcome");

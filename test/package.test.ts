@@ -115,7 +115,7 @@ describe("the packaged CloudFormation template", () => {
     ]);
   });
 
-  it("gives each HTTP function and the authorizer a role of its own with only the calls its code makes", () => {
+  it("gives each HTTP function, the page and the authorizer a role of its own with only the calls its code makes", () => {
     const key = { Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: { Ref: "SigningKeySecret" } };
     const table = (name: string) => ({ "Fn::GetAtt": [name, "Arn"] });
     const logs = (fn: string) => ({
@@ -163,6 +163,7 @@ describe("the packaged CloudFormation template", () => {
       // The authorizer verifies as welcome does; me trusts what the authorizer passed.
       Authorize: [key, sessionReads, logs("Authorize")],
       Me: [logs("Me")],
+      Page: [logs("Page")],
     };
     for (const [name, statementsOfRole] of Object.entries(expected)) {
       const role = resource(`${name}Role`);
@@ -225,14 +226,21 @@ describe("the packaged CloudFormation template", () => {
       .filter((r) => r.Type === "AWS::ApiGatewayV2::Route")
       .map((r) => r.Properties.RouteKey);
     expect(routes.sort()).toEqual([
+      "GET /",
       "GET /logout",
       "GET /me",
+      "GET /page.css",
+      "GET /page.js",
       "GET /welcome",
       "POST /logout",
       "POST /logout-everywhere",
       "POST /refresh",
       "POST /signin",
     ]);
+  });
+
+  it("configures no CORS on the HTTP API unless ALLOWED_ORIGINS is set", () => {
+    expect(resource("HttpApi").Properties.CorsConfiguration).toBeUndefined();
   });
 
   it("creates the signing key as a generated random JWK, and no users secret (users live in a table)", () => {
@@ -384,7 +392,7 @@ const DEFAULT_CHAIN_MARKERS = ["sso_start_url", "credential_process", "AWS_WEB_I
 
 describe("the packaged bundles", () => {
   it("ships each function as one bundle, without a source map", async () => {
-    for (const [name, file] of [...KEY_FUNCTIONS, ["me", "me"]]) {
+    for (const [name, file] of [...KEY_FUNCTIONS, ["me", "me"], ["page", "page"]]) {
       expect([...(await shipped(name)).keys()]).toEqual([`functions/${file}.mjs`]);
     }
   });

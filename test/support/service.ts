@@ -1,8 +1,9 @@
 /**
- * Starts the real service for HTTP tests: the local Secrets Manager and DynamoDB endpoints (in
- * this process, so tests can count their calls and inject faults; the tables and demo users
- * created through the SDK, as npm start does) and serverless-offline running the real handler
- * bundles, all on free loopback ports. stop() ends them.
+ * Starts the real service for HTTP tests as `npm start` runs it: the local Secrets Manager and
+ * DynamoDB endpoints (in this process, so tests can count their calls and inject faults; the
+ * tables and demo users created through the SDK, as npm start does), serverless-offline running
+ * the real handler bundles, and in front of it the proxy that answers CORS as API Gateway does
+ * (local/gateway-proxy.ts), all on free loopback ports. stop() ends them.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { rmSync } from "node:fs";
@@ -10,6 +11,7 @@ import { createServer } from "node:net";
 import { ensureTables, seedDemoUsers } from "../../local/dev-data.ts";
 import { ensureDevSecrets } from "../../local/dev-secrets.ts";
 import { LocalDynamoDB } from "../../local/dynamodb-endpoint.ts";
+import { GatewayProxy, httpApiCors } from "../../local/gateway-proxy.ts";
 import { localDynamoClient, localSdkEnvironment } from "../../local/sdk-env.ts";
 import { type AsyncOperation, LocalSecretsManager } from "../../local/secrets-endpoint.ts";
 import { type Config, loadConfig } from "../../shared/config.ts";
@@ -81,7 +83,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
   const config = loadConfig(env);
   ensureDevSecrets(secrets.store, config);
   const { dynamodb, store } = await startTables(config, options.dynamodb);
-  const [httpPort, lambdaPort] = [await freePort(), await freePort()];
+  const [offlinePort, lambdaPort] = [await freePort(), await freePort()];
   const workFolder = `.esbuild-test-${process.pid}-${instances++}`;
   const output: string[] = [];
   const child: ChildProcess = spawn(
@@ -93,7 +95,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
       "--stage",
       env.STAGE,
       "--httpPort",
-      String(httpPort),
+      String(offlinePort),
       "--lambdaPort",
       String(lambdaPort),
     ],
@@ -108,9 +110,11 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
       },
     },
   );
+  const gateway = await new GatewayProxy({ port: 0, upstreamPort: offlinePort, cors: httpApiCors(env) }).start();
   let stopped: Promise<void> | undefined;
   const stop = () => {
     stopped ??= (async () => {
+      await gateway.stop();
       if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
         child.kill("SIGTERM");
@@ -151,7 +155,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
   });
 
   return {
-    baseUrl: `http://127.0.0.1:${httpPort}`,
+    baseUrl: `http://127.0.0.1:${gateway.port}`,
     lambdaUrl: `http://127.0.0.1:${lambdaPort}`,
     secrets,
     dynamodb,

@@ -1,0 +1,279 @@
+/**
+ * The script of the page at GET /: sign in, show who is signed in and how long the session token
+ * has left, renew it before it expires, log out (here or everywhere). It talks to the routes of
+ * its own origin only, and keeps times relative to the answers it got, so a client clock that
+ * disagrees with the server's changes nothing. The session cookie is HttpOnly: the page never
+ * sees the token; localStorage keeps only the user name and when to renew, so other tabs follow.
+ */
+
+interface Issued {
+  readonly username: string;
+  readonly expiresInSeconds: number;
+  readonly refreshInSeconds: number;
+}
+
+/** What this page knows of the session, in this browser's clock (milliseconds). */
+interface Known {
+  readonly username: string;
+  readonly receivedAt: number;
+  readonly expiresAt: number;
+  readonly refreshAt: number;
+}
+
+interface Answer {
+  readonly status: number;
+  readonly body: unknown;
+}
+
+const STORAGE_KEY = "serverless-jwt-auth.session";
+/** Retry a failed renewal after this long, while the token still has time left. */
+const RETRY_MS = 2000;
+
+// Friendlier words for the API's stable error codes; any other code shows the API's message.
+const MESSAGES: Record<string, string> = {
+  invalid_credentials: "Wrong username or password.",
+  missing_token: "You are signed out.",
+  invalid_token: "Your session is no longer valid. Sign in again.",
+  token_expired: "Your session expired. Sign in again.",
+  session_expired: "Your session reached its maximum length. Sign in again.",
+  session_revoked: "Your session was ended. Sign in again.",
+  ambiguous_token: "This browser holds two session cookies. Log out, then sign in again.",
+  cross_site_request: "The service refused the request as coming from another site.",
+  service_unavailable: "The service is unavailable for a moment. Try again in a few seconds.",
+};
+
+function element<T extends HTMLElement>(id: string): T {
+  const found = document.getElementById(id);
+  if (found === null) throw new Error(`the page has no #${id}`);
+  return found as T;
+}
+
+const view = {
+  signedOut: element<HTMLElement>("signed-out"),
+  signedIn: element<HTMLElement>("signed-in"),
+  form: element<HTMLFormElement>("signin-form"),
+  username: element<HTMLInputElement>("username"),
+  password: element<HTMLInputElement>("password"),
+  signInButton: element<HTMLButtonElement>("signin-button"),
+  who: element<HTMLElement>("who"),
+  timeLeft: element<HTMLElement>("time-left"),
+  nextRefresh: element<HTMLElement>("next-refresh"),
+  meter: element<HTMLElement>("meter-fill"),
+  logout: element<HTMLButtonElement>("logout"),
+  logoutEverywhere: element<HTMLButtonElement>("logout-everywhere"),
+  message: element<HTMLElement>("message"),
+};
+
+let known: Known | undefined;
+let refreshTimer: number | undefined;
+
+async function call(method: string, path: string, body?: unknown): Promise<Answer> {
+  const response = await fetch(path, {
+    method,
+    credentials: "same-origin",
+    headers: body === undefined ? {} : { "content-type": "application/json" },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // welcome answers text/plain; a gateway error may be anything
+  }
+  return { status: response.status, body: parsed };
+}
+
+function errorText(answer: Answer): string {
+  const body = answer.body as { error?: unknown; message?: unknown } | null;
+  const code = typeof body?.error === "string" ? body.error : undefined;
+  if (code !== undefined && MESSAGES[code] !== undefined) return MESSAGES[code];
+  if (typeof body?.message === "string" && body.message !== "") return body.message;
+  return `The service answered ${answer.status}.`;
+}
+
+function say(text: string, tone: "ok" | "error" | "info" = "info"): void {
+  view.message.textContent = text;
+  view.message.className = `message ${tone}`;
+  view.message.hidden = text === "";
+}
+
+/** When to renew: once the refresh window has opened, with a margin for latency and timer drift. */
+function fromIssued(issued: Issued, receivedAt: number): Known {
+  const windowSeconds = issued.expiresInSeconds - issued.refreshInSeconds;
+  const marginSeconds = Math.min(5, windowSeconds / 4);
+  return {
+    username: issued.username,
+    receivedAt,
+    expiresAt: receivedAt + issued.expiresInSeconds * 1000,
+    refreshAt: receivedAt + (issued.refreshInSeconds + marginSeconds) * 1000,
+  };
+}
+
+function isIssued(body: unknown): body is Issued {
+  const b = body as Partial<Issued> | null;
+  return (
+    typeof b?.username === "string" && typeof b.expiresInSeconds === "number" && typeof b.refreshInSeconds === "number"
+  );
+}
+
+function remember(next: Known | undefined): void {
+  known = next;
+  if (next === undefined) localStorage.removeItem(STORAGE_KEY);
+  else localStorage.setItem(STORAGE_KEY, JSON.stringify(next));
+}
+
+function stored(): Known | undefined {
+  try {
+    const value = JSON.parse(localStorage.getItem(STORAGE_KEY) ?? "null") as Known | null;
+    if (value === null || typeof value.username !== "string" || typeof value.expiresAt !== "number") return undefined;
+    return value;
+  } catch {
+    return undefined;
+  }
+}
+
+function duration(ms: number): string {
+  const seconds = Math.max(0, Math.ceil(ms / 1000));
+  const minutes = Math.floor(seconds / 60);
+  return `${minutes}:${String(seconds % 60).padStart(2, "0")}`;
+}
+
+function render(): void {
+  const now = Date.now();
+  view.signedIn.hidden = known === undefined;
+  view.signedOut.hidden = known !== undefined;
+  if (known === undefined) return;
+  view.who.textContent = known.username;
+  const left = known.expiresAt - now;
+  view.timeLeft.textContent = duration(left);
+  view.nextRefresh.textContent = known.refreshAt > now ? `in ${duration(known.refreshAt - now)}` : "now";
+  const total = known.expiresAt - known.receivedAt;
+  view.meter.style.width = `${total > 0 ? Math.max(0, Math.min(100, (left / total) * 100)) : 0}%`;
+}
+
+function signedIn(next: Known): void {
+  remember(next);
+  schedule(next.refreshAt - Date.now());
+  render();
+}
+
+function signedOut(text: string, tone: "ok" | "error" | "info"): void {
+  window.clearTimeout(refreshTimer);
+  remember(undefined);
+  render();
+  say(text, tone);
+}
+
+function schedule(delayMs: number): void {
+  window.clearTimeout(refreshTimer);
+  refreshTimer = window.setTimeout(() => void renew(), Math.max(0, delayMs));
+}
+
+async function renew(): Promise<void> {
+  if (known === undefined) return;
+  let answer: Answer;
+  try {
+    answer = await call("POST", "/refresh");
+  } catch {
+    return retryOrExpire("The service cannot be reached; retrying.");
+  }
+  if (answer.status === 200 && isIssued(answer.body)) {
+    signedIn(fromIssued(answer.body, Date.now()));
+    if (view.message.classList.contains("error")) say("");
+    return;
+  }
+  const code = (answer.body as { error?: unknown } | null)?.error;
+  if (code === "refresh_too_early") {
+    // Another tab may have renewed the token already: take its times, or try again shortly.
+    const other = stored();
+    if (other !== undefined && other.expiresAt > (known?.expiresAt ?? 0)) return signedIn(other);
+    return retryOrExpire("");
+  }
+  if (answer.status === 401) return signedOut(errorText(answer), "error");
+  retryOrExpire(`${errorText(answer)} Retrying.`);
+}
+
+function retryOrExpire(text: string): void {
+  if (known !== undefined && known.expiresAt - Date.now() > RETRY_MS) {
+    if (text !== "") say(text, "error");
+    schedule(RETRY_MS);
+  } else {
+    signedOut("Your session expired. Sign in again.", "error");
+  }
+}
+
+async function signIn(event: SubmitEvent): Promise<void> {
+  event.preventDefault();
+  view.signInButton.disabled = true;
+  say("");
+  try {
+    const answer = await call("POST", "/signin", { username: view.username.value, password: view.password.value });
+    if (answer.status === 200 && isIssued(answer.body)) {
+      view.password.value = "";
+      signedIn(fromIssued(answer.body, Date.now()));
+    } else {
+      say(errorText(answer), "error");
+    }
+  } catch {
+    say("The service cannot be reached. Check your connection and try again.", "error");
+  } finally {
+    view.signInButton.disabled = false;
+  }
+}
+
+async function logOut(path: string, done: string, button: HTMLButtonElement): Promise<void> {
+  button.disabled = true;
+  try {
+    const answer = await call("POST", path);
+    if (answer.status === 200) signedOut(done, "ok");
+    else if (answer.status === 404) say(`“${button.textContent}” is not available on this server.`, "error");
+    else say(errorText(answer), "error");
+  } catch {
+    say("The service cannot be reached. Check your connection and try again.", "error");
+  } finally {
+    button.disabled = false;
+  }
+}
+
+/**
+ * On load: a session this browser signed in (in any tab) is resumed if its cookie still works;
+ * another tab, or an expiry, may have ended it. Without one, nothing is asked of the server.
+ */
+async function start(): Promise<void> {
+  const previous = stored();
+  if (previous === undefined || previous.expiresAt <= Date.now()) {
+    remember(undefined);
+    render();
+    return;
+  }
+  try {
+    const answer = await call("GET", "/welcome");
+    if (answer.status === 200) signedIn(previous);
+    else signedOut(errorText(answer), "info");
+  } catch {
+    render();
+    say("The service cannot be reached. Reload the page to try again.", "error");
+  }
+}
+
+view.form.addEventListener("submit", (event) => void signIn(event));
+view.logout.addEventListener("click", () => void logOut("/logout", "Signed out.", view.logout));
+view.logoutEverywhere.addEventListener(
+  "click",
+  () => void logOut("/logout-everywhere", "Signed out on every device.", view.logoutEverywhere),
+);
+// Another tab signed in, renewed or logged out: follow it.
+window.addEventListener("storage", (event) => {
+  if (event.key !== STORAGE_KEY) return;
+  const next = stored();
+  if (next === undefined) signedOut("Signed out in another tab.", "info");
+  else signedIn(next);
+});
+window.setInterval(() => {
+  render();
+  if (known !== undefined && known.expiresAt <= Date.now()) {
+    signedOut("Your session expired. Sign in again.", "error");
+  }
+}, 1000);
+void start();
