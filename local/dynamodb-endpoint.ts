@@ -8,7 +8,7 @@
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { createRequire } from "node:module";
 import type { Socket } from "node:net";
-import { isLoopbackHost } from "./loopback.ts";
+import { addressedToLoopback } from "./loopback-host.ts";
 
 export const DEFAULT_PORT = 4567;
 
@@ -124,7 +124,7 @@ export class LocalDynamoDB {
       res.writeHead(status, { "Content-Type": "application/x-amz-json-1.0", "x-amzn-ErrorType": type });
       res.end(JSON.stringify({ __type: `com.amazonaws.dynamodb.v20120810#${type}`, message }));
     };
-    if (!isLoopbackHost(req.headers.host) || req.headers.origin !== undefined) {
+    if (!addressedToLoopback(req.headers.host, this.port) || req.headers.origin !== undefined) {
       refuse(403, "AccessDeniedException", "This local endpoint answers only local SDK clients.");
       req.resume();
       return;
