@@ -15,6 +15,8 @@ export interface Config {
   readonly secretStaleSeconds: number;
   /** Upper bound on one read of the secret store, retries included. */
   readonly secretTimeoutMs: number;
+  /** After a failed read, the store is not read again for this long (an outage is not hammered). */
+  readonly secretRetryMs: number;
   readonly signingKeySecretId: string;
   readonly usersSecretId: string;
   readonly issuer: string;
@@ -74,6 +76,7 @@ export function loadConfig(env: Env): Config {
     secretCacheSeconds: integer(env, "SECRET_CACHE_SECONDS", 300, 0, day),
     secretStaleSeconds: integer(env, "SECRET_STALE_SECONDS", 900, 0, day),
     secretTimeoutMs: integer(env, "SECRET_TIMEOUT_MS", 3000, 100, 20_000),
+    secretRetryMs: integer(env, "SECRET_RETRY_MS", 1000, 0, 60_000),
     signingKeySecretId: text(env, "SIGNING_KEY_SECRET_ID", `serverless-jwt-auth/${stage}/signing-key`),
     usersSecretId: text(env, "USERS_SECRET_ID", `serverless-jwt-auth/${stage}/users`),
     issuer: text(env, "TOKEN_ISSUER", "serverless-jwt-auth"),
