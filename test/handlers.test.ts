@@ -57,8 +57,17 @@ describe("cookies as HTTP API payload 2.0 delivers them", () => {
     expectRefusal(await call("refresh", welcomeEvent([`token=${mine}`, `token=${planted}`])), 401, "ambiguous_token");
   });
 
-  it("refuses a 64 KB token cookie before parsing it", async () => {
-    expectRefusal(await call("welcome", welcomeEvent([`token=${"a".repeat(65_536)}`])), 401, "invalid_token");
+  it("refuses a 64 KB token cookie before parsing it, even one signed with the real key", async () => {
+    const padding = "p".repeat(48 * 1024);
+    const token = await mintToken(devKey(container.secrets), { claims: { padding } });
+    container.coldStart(); // verifying any token would now have to read the key from the store
+    container.secrets.resetCalls();
+
+    const result = await call("welcome", welcomeEvent([`token=${token}`]));
+
+    expect(token.length).toBeGreaterThan(64 * 1024);
+    expectRefusal(result, 401, "invalid_token");
+    expect(container.secrets.count("GetSecretValue")).toBe(0);
   });
 
   it("refuses a token whose kid is kilobytes long", async () => {
