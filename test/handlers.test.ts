@@ -125,7 +125,8 @@ describe("sign-in input", () => {
   });
 
   it("refuses a body over 4 KB with 413 before parsing it", async () => {
-    const body = JSON.stringify({ username: "user1", password: "p".repeat(5000) });
+    // Not JSON either: had it been parsed first, the answer would be 400 invalid_json.
+    const body = `{"username":"user1","password":"${"p".repeat(5000)}`;
     expectRefusal(await call("signin", signInEvent(body)), 413, "payload_too_large");
   });
 
@@ -183,12 +184,5 @@ describe("sign-in input", () => {
     event.isBase64Encoded = true;
     event.body = Buffer.from(JSON.stringify(good)).toString("base64");
     expect((await call("signin", event)).statusCode).toBe(200);
-  });
-
-  it("gives an unknown user and a wrong password the same answer", async () => {
-    const unknown = await call("signin", signInEvent({ username: "nobody", password: "password1" }));
-    const wrong = await call("signin", signInEvent({ username: "user1", password: "password2" }));
-    expectRefusal(unknown, 401, "invalid_credentials");
-    expect(unknown).toEqual(wrong);
   });
 });
