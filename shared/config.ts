@@ -15,6 +15,8 @@ export interface Config {
   readonly secretStaleSeconds: number;
   /** Upper bound on one read of the secret store, retries included. */
   readonly secretTimeoutMs: number;
+  /** After a failed read, the store is not read again for this long (an outage is not hammered). */
+  readonly secretRetryMs: number;
   readonly signingKeySecretId: string;
   /** DynamoDB table of users: username, password hash, sessionsValidAfter. */
   readonly usersTable: string;
@@ -154,6 +156,7 @@ export function loadConfig(env: Env): Config {
     secretCacheSeconds: integer(env, "SECRET_CACHE_SECONDS", 300, 0, day),
     secretStaleSeconds: integer(env, "SECRET_STALE_SECONDS", 900, 0, day),
     secretTimeoutMs: integer(env, "SECRET_TIMEOUT_MS", 3000, 100, 20_000),
+    secretRetryMs: integer(env, "SECRET_RETRY_MS", 1000, 0, 60_000),
     signingKeySecretId: text(env, "SIGNING_KEY_SECRET_ID", `serverless-jwt-auth/${stage}/signing-key`),
     usersTable: tableName(env, "USERS_TABLE", `${prefix}-users`),
     sessionsTable: tableName(env, "SESSIONS_TABLE", `${prefix}-sessions`),

@@ -29,7 +29,7 @@ function cacheOptions(name: string): CacheOptions {
     name,
     maxAgeMs: config.secretCacheSeconds * 1000,
     staleMs: config.secretStaleSeconds * 1000,
-    retryAfterFailureMs: 1000,
+    retryAfterFailureMs: config.secretRetryMs,
   };
 }
 

@@ -1,7 +1,8 @@
 /**
  * Secret-store faults, injected at the local Secrets Manager endpoint so the real SDK client meets
  * them over HTTP: every one is a 503 with a JSON error and Retry-After, never a 500 or a hang; a
- * cached key keeps serving for a bounded time; the service recovers by itself.
+ * cached key keeps serving for a bounded time; the service recovers by itself. Only Date is faked,
+ * so the tests move the clock past the stale window and the pause after a failure.
  */
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
@@ -10,13 +11,26 @@ import { httpApiEvent, loadContainer, signInEvent } from "./support/in-process.t
 import { devKey, KEY_SECRET, mintToken } from "./support/tokens.ts";
 
 // Cache age 0: every request reads the store, so each fault is met at once; a value read less
-// than 2 s ago may still be served while the store fails.
+// than 2 s ago may still be served while the store fails. A read is given up after 1.5 s (room
+// for the SDK's one retry of a throttled read, which waits up to 1 s), and the store is not read
+// again for 1 s after a failure.
+const STALE_MS = 2000;
+const TIMEOUT_MS = 1500;
+const RETRY_MS = 1000;
+
 let container: Awaited<ReturnType<typeof loadContainer>>;
 let goodKey: string;
 const logLines: string[] = [];
 
 beforeAll(async () => {
-  container = await loadContainer({ SECRET_CACHE_SECONDS: "0", SECRET_STALE_SECONDS: "2", SECRET_TIMEOUT_MS: "1500" });
+  // Faked before the handlers load, so the caches' clock is the fake one too.
+  vi.useFakeTimers({ toFake: ["Date"], now: Date.now() });
+  container = await loadContainer({
+    SECRET_CACHE_SECONDS: "0",
+    SECRET_STALE_SECONDS: String(STALE_MS / 1000),
+    SECRET_TIMEOUT_MS: String(TIMEOUT_MS),
+    SECRET_RETRY_MS: String(RETRY_MS),
+  });
   goodKey = String(container.secrets.store.getSecretValue({ SecretId: KEY_SECRET }).SecretString);
   vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
     logLines.push(String(chunk));
@@ -37,10 +51,12 @@ afterEach(async () => {
 afterAll(async () => {
   await container?.dynamodb.stop();
   vi.restoreAllMocks();
+  vi.useRealTimers();
   await container?.secrets.stop();
 });
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Moves the handlers' clock forward. */
+const advance = (ms: number) => vi.setSystemTime(Date.now() + ms);
 
 async function welcome(token: string) {
   return (await container.handlers.welcome(
@@ -58,6 +74,11 @@ function expectUnavailable(result: APIGatewayProxyStructuredResultV2) {
   expect(result.cookies).toBeUndefined();
 }
 
+const signIn = async () =>
+  (await container.handlers.signin(
+    signInEvent({ username: "user1", password: "password1" }),
+  )) as APIGatewayProxyStructuredResultV2;
+
 function requestLogs(): Record<string, unknown>[] {
   return logLines.flatMap((line) => {
     const parsed = JSON.parse(line) as Record<string, unknown>;
@@ -71,7 +92,7 @@ const faults: [string, Fault, string][] = [
   ["a missing secret", { kind: "error", type: "ResourceNotFoundException" }, "ResourceNotFoundException"],
   ["an internal error", { kind: "error", type: "InternalServiceError", statusCode: 500 }, "InternalServiceError"],
   ["a dropped connection", { kind: "hang-up" }, ""],
-  ["a reply slower than SECRET_TIMEOUT_MS", { kind: "delay", ms: 3000 }, ""],
+  ["a reply slower than SECRET_TIMEOUT_MS", { kind: "delay", ms: TIMEOUT_MS + 1000 }, ""],
 ];
 
 describe("with nothing cached", () => {
@@ -79,14 +100,17 @@ describe("with nothing cached", () => {
     const token = await mintToken(devKey(container.secrets));
     container.secrets.setFault(fault);
 
-    expectUnavailable(await welcome(token));
-    container.coldStart();
-    expectUnavailable(
-      (await container.handlers.signin(signInEvent({ username: "user1", password: "password1" }))) as never,
-    );
-    const [logged] = requestLogs();
-    expect(logged).toMatchObject({ route: "welcome", status: 503, error: "service_unavailable" });
-    expect(JSON.stringify(logged)).toContain(cause);
+    // Side by side: welcome reads the signing key, sign-in the users, so each meets the fault.
+    const [welcomed, signedIn] = await Promise.all([welcome(token), signIn()]);
+
+    expectUnavailable(welcomed);
+    expectUnavailable(signedIn);
+    const logged = requestLogs().sort((a, b) => String(a.route).localeCompare(String(b.route)));
+    expect(logged).toMatchObject([
+      { route: "signin", status: 503, error: "service_unavailable" },
+      { route: "welcome", status: 503, error: "service_unavailable" },
+    ]);
+    for (const line of logged) expect(JSON.stringify(line)).toContain(cause);
   });
 
   it("answers 503 when the endpoint is gone", async () => {
@@ -124,33 +148,39 @@ describe("with a key cached", () => {
   it("keeps serving from the cached key while the store fails, then answers 503 once it is too old", async () => {
     const token = await mintToken(devKey(container.secrets));
     expect((await welcome(token)).statusCode).toBe(200);
-    container.secrets.setFault({ kind: "throttle" });
+    container.secrets.setFault({ kind: "error", type: "AccessDeniedException" });
 
     const during = await welcome(token);
-    expect(during.statusCode).toBe(200);
+    advance(STALE_MS - 1); // past SECRET_CACHE_SECONDS (0), not yet past SECRET_STALE_SECONDS
+    const lastStale = await welcome(token);
+    advance(1);
+    const tooOld = await welcome(token);
+
+    expect(during).toMatchObject({ statusCode: 200, body: "Welcome user1!" });
+    expect(lastStale).toMatchObject({ statusCode: 200, body: "Welcome user1!" });
     expect(logLines.join("")).toContain("secret store failed; using the cached value");
-
-    await sleep(2100); // past SECRET_CACHE_SECONDS (0) + SECRET_STALE_SECONDS (2)
-    expectUnavailable(await welcome(token));
+    expectUnavailable(tooOld);
   });
 
-  it("recovers by itself once the store is back, with no restart", async () => {
-    const token = await mintToken(devKey(container.secrets));
-    container.secrets.setFault({ kind: "error", type: "AccessDeniedException" });
-    expectUnavailable(await welcome(token));
-
-    container.secrets.setFault({ kind: "none" });
-    await sleep(1100); // a failed read is not retried for 1 s, so an outage is not hammered
-    expect((await welcome(token)).statusCode).toBe(200);
-  });
-
-  it("does not hammer a failing store: requests within a second of a failure share its answer", async () => {
+  it("reads a failing store once per pause however many requests arrive, and recovers by itself", async () => {
     const token = await mintToken(devKey(container.secrets));
     container.secrets.setFault({ kind: "error", type: "AccessDeniedException" });
     container.secrets.resetCalls();
 
     const results = await Promise.all(Array.from({ length: 20 }, () => welcome(token)));
+    const readsDuringOutage = container.secrets.count("GetSecretValue");
+    container.secrets.setFault({ kind: "none" });
+    advance(RETRY_MS - 1);
+    const withinPause = await welcome(token);
+    const readsWithinPause = container.secrets.count("GetSecretValue");
+    advance(1);
+    const afterPause = await welcome(token);
+
     for (const result of results) expectUnavailable(result);
-    expect(container.secrets.count("GetSecretValue")).toBe(1);
+    expect(readsDuringOutage).toBe(1);
+    expectUnavailable(withinPause);
+    expect(readsWithinPause).toBe(1);
+    expect(afterPause).toMatchObject({ statusCode: 200, body: "Welcome user1!" });
+    expect(container.secrets.count("GetSecretValue")).toBe(2);
   });
 });

@@ -58,8 +58,17 @@ describe("cookies as HTTP API payload 2.0 delivers them", () => {
     expectRefusal(await call("refresh", welcomeEvent([`token=${mine}`, `token=${planted}`])), 401, "ambiguous_token");
   });
 
-  it("refuses a 64 KB token cookie before parsing it", async () => {
-    expectRefusal(await call("welcome", welcomeEvent([`token=${"a".repeat(65_536)}`])), 401, "invalid_token");
+  it("refuses a 64 KB token cookie before parsing it, even one signed with the real key", async () => {
+    const padding = "p".repeat(48 * 1024);
+    const token = await mintToken(devKey(container.secrets), { claims: { padding } });
+    container.coldStart(); // verifying any token would now have to read the key from the store
+    container.secrets.resetCalls();
+
+    const result = await call("welcome", welcomeEvent([`token=${token}`]));
+
+    expect(token.length).toBeGreaterThan(64 * 1024);
+    expectRefusal(result, 401, "invalid_token");
+    expect(container.secrets.count("GetSecretValue")).toBe(0);
   });
 
   it("refuses a token whose kid is kilobytes long", async () => {
@@ -117,7 +126,8 @@ describe("sign-in input", () => {
   });
 
   it("refuses a body over 4 KB with 413 before parsing it", async () => {
-    const body = JSON.stringify({ username: "user1", password: "p".repeat(5000) });
+    // Not JSON either: had it been parsed first, the answer would be 400 invalid_json.
+    const body = `{"username":"user1","password":"${"p".repeat(5000)}`;
     expectRefusal(await call("signin", signInEvent(body)), 413, "payload_too_large");
   });
 
@@ -175,12 +185,5 @@ describe("sign-in input", () => {
     event.isBase64Encoded = true;
     event.body = Buffer.from(JSON.stringify(good)).toString("base64");
     expect((await call("signin", event)).statusCode).toBe(200);
-  });
-
-  it("gives an unknown user and a wrong password the same answer", async () => {
-    const unknown = await call("signin", signInEvent({ username: "nobody", password: "password1" }));
-    const wrong = await call("signin", signInEvent({ username: "user1", password: "password2" }));
-    expectRefusal(unknown, 401, "invalid_credentials");
-    expect(unknown).toEqual(wrong);
   });
 });

@@ -5,24 +5,24 @@
 import { randomBytes } from "node:crypto";
 import { connect } from "node:net";
 import jsonwebtoken from "jsonwebtoken";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { Client, type Reply } from "./support/client.ts";
 import { type Service, startService } from "./support/service.ts";
 import { devKey, liveToken, mintToken, nowSeconds } from "./support/tokens.ts";
 
 let service: Service;
 
-// Cache age 0 and no stale window: a fault injected at the endpoint is met by the next request.
+// Cache age 0 and no stale window: a fault injected at the endpoint is met by the next request,
+// and with no pause after a failure, the request after the fault is lifted reads the store again.
 beforeAll(async () => {
-  service = await startService({ env: { SECRET_CACHE_SECONDS: "0", SECRET_STALE_SECONDS: "0" } });
+  service = await startService({
+    env: { SECRET_CACHE_SECONDS: "0", SECRET_STALE_SECONDS: "0", SECRET_RETRY_MS: "0" },
+  });
 });
 
 afterAll(async () => {
   await service?.stop();
 });
-
-/** Every secret value a test puts on the wire, to be looked for in the logs at the end. */
-const secretsSent = new Set<string>();
 
 function expectClientError(reply: Reply) {
   expect(reply.status).toBeGreaterThanOrEqual(400);
@@ -31,8 +31,17 @@ function expectClientError(reply: Reply) {
   expect(reply.text).not.toMatch(/node_modules|\.ts:\d|\.mjs|at .*\(|stack/i);
 }
 
+/** The whole answer to a token that is not ours: 401 invalid_token, JSON, no cookie. */
+function expectInvalidToken(reply: Reply) {
+  expectClientError(reply);
+  expect(reply.status).toBe(401);
+  expect(reply.headers.get("content-type")).toMatch(/^application\/json/);
+  expect(reply.headers.get("cache-control")).toBe("no-store");
+  expect(reply.json()).toEqual({ error: "invalid_token", message: expect.any(String) });
+  expect(reply.setCookies).toEqual([]);
+}
+
 async function welcomeWith(token: string): Promise<Reply> {
-  secretsSent.add(token);
   const browser = new Client(service.baseUrl);
   await browser.setToken(token);
   return browser.request("GET", "/welcome");
@@ -53,9 +62,7 @@ describe("forged tokens over HTTP", () => {
       iat: now,
       exp: now + 300,
     };
-    const reply = await welcomeWith(`${b64({ alg: "none", typ: "session+jwt" })}.${b64(claims)}.`);
-    expectClientError(reply);
-    expect(reply.json()).toMatchObject({ error: "invalid_token" });
+    expectInvalidToken(await welcomeWith(`${b64({ alg: "none", typ: "session+jwt" })}.${b64(claims)}.`));
   });
 
   it("refuses an HS512 token signed with the real key", async () => {
@@ -70,26 +77,21 @@ describe("forged tokens over HTTP", () => {
       .setIssuedAt(now)
       .setExpirationTime(now + 300)
       .sign(key.bytes);
-    const reply = await welcomeWith(token);
-    expect(reply.status).toBe(401);
-    expect(reply.json()).toMatchObject({ error: "invalid_token" });
+    expectInvalidToken(await welcomeWith(token));
   });
 
   it("refuses the tutorial's own token, signed with my_secret_key", async () => {
-    const reply = await welcomeWith(jsonwebtoken.sign({ username: "user1" }, "my_secret_key", { expiresIn: 300 }));
-    expect(reply.status).toBe(401);
-    expect(reply.json()).toMatchObject({ error: "invalid_token" });
+    expectInvalidToken(
+      await welcomeWith(jsonwebtoken.sign({ username: "user1" }, "my_secret_key", { expiresIn: 300 })),
+    );
   });
 
   it("refuses a refresh of a forged token inside the window, issuing nothing", async () => {
     const { kid } = devKey(service.secrets);
     const forged = await mintToken({ kid, bytes: randomBytes(32) }, { now: nowSeconds() - 290 });
-    secretsSent.add(forged);
     const browser = new Client(service.baseUrl);
     await browser.setToken(forged);
-    const reply = await browser.request("POST", "/refresh");
-    expect(reply.status).toBe(401);
-    expect(reply.setCookies).toEqual([]);
+    expectInvalidToken(await browser.request("POST", "/refresh"));
   });
 });
 
@@ -155,73 +157,95 @@ describe("sign-in abuse over HTTP", () => {
 
 describe("secret store failure over HTTP", () => {
   it("answers 503 JSON with Retry-After and no internals, then recovers", async () => {
-    const token = await mintToken(devKey(service.secrets));
-    secretsSent.add(token);
-    service.secrets.setFault({ kind: "throttle" });
     const browser = new Client(service.baseUrl);
-    await browser.setToken(token);
-    const down = await browser.request("GET", "/welcome");
-    service.secrets.setFault({ kind: "none" });
+    await browser.setToken(await mintToken(devKey(service.secrets)));
+
+    service.secrets.setFault({ kind: "error", type: "AccessDeniedException" });
+    const down = await browser.request("GET", "/welcome").finally(() => service.secrets.setFault({ kind: "none" }));
+    const up = await browser.request("GET", "/welcome");
 
     expect(down.status).toBe(503);
     expect(down.headers.get("retry-after")).toBe("5");
+    expect(down.headers.get("cache-control")).toBe("no-store");
+    expect(down.headers.get("content-type")).toMatch(/^application\/json/);
+    expect(down.setCookies).toEqual([]);
     expect(down.json()).toEqual({
       error: "service_unavailable",
       message: "The service is temporarily unavailable. Try again shortly.",
     });
-    await new Promise((resolve) => setTimeout(resolve, 1100));
-    expect((await browser.request("GET", "/welcome")).status).toBe(200);
+    expect(up.status).toBe(200);
+    expect(up.text).toBe("Welcome user1!");
   });
 });
 
 describe("logs", () => {
   it("write one JSON line per request and never a token, password, key, cookie header or body", async () => {
-    const browser = new Client(service.baseUrl);
+    const key = devKey(service.secrets);
     const passwords = ["password1", "wrong-password-123"];
+    const tokens: string[] = []; // every token this test sends or is sent
+    const kept = (token: string) => {
+      tokens.push(token);
+      return token;
+    };
+    const from = service.output.length;
+    const browser = new Client(service.baseUrl);
+
     await browser.signIn("user1", "wrong-password-123");
     await browser.signIn("no-such-user", "password1");
     const signedIn = await browser.signIn("user1", "password1");
-    const issued = String(await browser.token());
-    secretsSent.add(issued);
+    kept(String(await browser.token()));
     await browser.request("GET", "/welcome");
     await browser.request("POST", "/refresh");
-    const inWindow = await liveToken(service.store, devKey(service.secrets), { now: nowSeconds() - 280 });
-    secretsSent.add(inWindow);
-    await browser.setToken(inWindow);
+    await browser.setToken(kept(await liveToken(service.store, key, { now: nowSeconds() - 280 })));
     const refreshed = await browser.request("POST", "/refresh");
-    secretsSent.add(String(await browser.token()));
+    kept(String(await browser.token()));
+    await browser.setToken(kept(await mintToken({ kid: key.kid, bytes: randomBytes(32) })));
+    await browser.request("GET", "/welcome");
+    await browser.setToken(kept(await mintToken(key)));
+    service.secrets.setFault({ kind: "error", type: "AccessDeniedException" });
+    const down = await browser.request("GET", "/welcome").finally(() => service.secrets.setFault({ kind: "none" }));
     await browser.request("GET", "/logout");
     await browser.request("GET", "/welcome");
-    expect(signedIn.status).toBe(200);
-    expect(refreshed.status).toBe(200);
 
-    await new Promise((resolve) => setTimeout(resolve, 300)); // let the last lines arrive
-    const output = service.output.join("\n");
-    const key = JSON.parse(
-      String(service.secrets.store.getSecretValue({ SecretId: "serverless-jwt-auth/dev/signing-key" }).SecretString),
-    ) as { k: string };
-    for (const token of secretsSent) {
-      for (const part of token.split(".").filter((p) => p.length > 20)) expect(output).not.toContain(part);
-    }
-    for (const password of passwords) expect(output).not.toContain(password);
-    expect(output).not.toContain(key.k);
-    expect(output).not.toMatch(/token=|cookie:|"password"/i);
+    const expected = [
+      ["signin", 401, "invalid_credentials", null],
+      ["signin", 401, "invalid_credentials", null],
+      ["signin", 200, null, "user1"],
+      ["welcome", 200, null, "user1"],
+      ["refresh", 400, "refresh_too_early", null],
+      ["refresh", 200, null, "user1"],
+      ["welcome", 401, "invalid_token", null],
+      ["welcome", 503, "service_unavailable", null],
+      ["logout", 200, null, null],
+      ["welcome", 401, "missing_token", null],
+    ];
+    const facts = (line: Record<string, unknown>) => [line.route, line.status, line.error ?? null, line.user ?? null];
+    // The lines reach this process through serverless-offline's output a moment after the replies,
+    // each function's through its own worker: wait for all of them, in whatever order they come.
+    const lines = await vi.waitFor(
+      () => {
+        const printed = service.logs(from).filter((line) => line.message === "request");
+        const mine = printed.slice(-expected.length);
+        expect(mine.map(facts).sort()).toEqual([...expected].sort());
+        return mine;
+      },
+      { timeout: 5000, interval: 10 },
+    );
+    const output = service.output.join("\n"); // every test's lines so far, not only these
 
-    const requests = service.logs().filter((line) => line.message === "request");
-    const signins = requests.filter((line) => line.route === "signin");
-    expect(signins.map((line) => [line.status, line.error ?? null, line.user ?? null]).slice(-3)).toEqual([
-      [401, "invalid_credentials", null],
-      [401, "invalid_credentials", null],
-      [200, null, "user1"],
-    ]);
-    for (const line of requests) {
+    expect([signedIn.status, refreshed.status, down.status]).toEqual([200, 200, 503]);
+    for (const line of lines) {
       expect(line).toMatchObject({
-        level: expect.any(String),
-        route: expect.any(String),
-        status: expect.any(Number),
+        level: line.status === 503 ? "error" : "info",
         requestId: expect.any(String),
         durationMs: expect.any(Number),
       });
     }
+    for (const token of tokens) {
+      for (const part of token.split(".").filter((p) => p.length > 20)) expect(output).not.toContain(part);
+    }
+    for (const password of passwords) expect(output).not.toContain(password);
+    expect(output).not.toContain(Buffer.from(key.bytes).toString("base64url"));
+    expect(output).not.toMatch(/token=|cookie:|"password"/i);
   });
 });

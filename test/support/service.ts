@@ -29,8 +29,8 @@ export interface Service {
   readonly config: Config;
   /** Every line serverless-offline and the handlers printed so far. */
   readonly output: string[];
-  /** The handlers' structured log lines so far, parsed. */
-  logs(): Record<string, unknown>[];
+  /** The handlers' structured log lines so far (or since output line `from`), parsed. */
+  logs(from?: number): Record<string, unknown>[];
   stop(): Promise<void>;
 }
 
@@ -162,8 +162,8 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
     store,
     config,
     output,
-    logs: () =>
-      output.flatMap((line) => {
+    logs: (from = 0) =>
+      output.slice(from).flatMap((line) => {
         const start = line.indexOf("{");
         if (start < 0) return [];
         try {
