@@ -76,6 +76,22 @@ async function invokeEndpoint(folder: string, stage: string): Promise<string> {
   return socket;
 }
 
+/** Resolves true once something accepts connections on 127.0.0.1:port, false once `gaveUp()`. */
+async function untilListening(portNumber: number, gaveUp: () => boolean): Promise<boolean> {
+  while (!gaveUp()) {
+    const open = await new Promise<boolean>((answer) => {
+      const probe = connect(portNumber, "127.0.0.1", () => {
+        probe.destroy();
+        answer(true);
+      });
+      probe.once("error", () => answer(false));
+    });
+    if (open) return true;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return false;
+}
+
 async function main(): Promise<void> {
   // This process talks to the endpoints too (to create what is missing): no Node 20 notice from the SDK.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
@@ -152,10 +168,15 @@ async function main(): Promise<void> {
   );
 
   const gateway = await new GatewayProxy({ port: httpPort, upstreamPort: offlinePort, cors }).start();
-  console.log(
-    `serverless-jwt-auth on http://localhost:${httpPort} (CORS: ${cors === false ? "none" : cors.allowedOrigins.join(", ")}; ` +
-      `serverless-offline behind it on port ${offlinePort})`,
-  );
+  // offline builds the bundles before it listens; until then the proxy answers 503. Say when the
+  // service is ready on the port the README names, not only offline's own internal one.
+  void untilListening(offlinePort, () => offline.exitCode !== null).then((ready) => {
+    if (!ready) return;
+    console.log(
+      `ready: serverless-jwt-auth on http://localhost:${httpPort} (CORS: ${cors === false ? "none" : cors.allowedOrigins.join(", ")}; ` +
+        `serverless-offline behind it on port ${offlinePort})`,
+    );
+  });
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
