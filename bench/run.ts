@@ -27,7 +27,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const LOAD_RUNS = 21;
 const WARM_ROUNDS = 15;
 /** Options of serverless-esbuild itself, which esbuild's build() does not take. */
-const PLUGIN_OPTIONS = ["exclude", "packager", "outputWorkFolder", "outputFileExtension"];
+const PLUGIN_OPTIONS = ["exclude", "packager", "outputWorkFolder", "outputFileExtension", "plugins"];
 /**
  * A region and credentials, as Lambda puts them in every function's environment; and no notice that
  * the SDK's 2027 releases need Node 22, which Lambda runs and this machine may not.
