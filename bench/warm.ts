@@ -2,7 +2,8 @@
  * Warm costs and secret fetches, in this process: the shipped bundles (minified, SDK inside) are
  * imported with the functions' environment, against local Secrets Manager and DynamoDB endpoints,
  * called with the events API Gateway sends (the tests' builders) and timed beside the floors they
- * are judged by. A new measure is one entry in `cases` (a cost) or one `fetchesDuring` (a count).
+ * are judged by. A new measure is one entry in a group of `groups` (a cost) or one `fetchesDuring`
+ * (a count).
  */
 import { createHmac, scrypt, timingSafeEqual } from "node:crypto";
 import { join } from "node:path";
@@ -57,6 +58,7 @@ async function timeRound(cases: Record<string, () => unknown>, into: Record<stri
   }
 }
 
+// httpApiEvent fills in the rest of requestContext.
 const withCookie = (method: string, path: string, token: string) =>
   httpApiEvent({ rawPath: path, cookies: [`token=${token}`], requestContext: { http: { method, path } } as never });
 
