@@ -1,13 +1,15 @@
 /**
  * Warm costs and secret fetches, in this process: the shipped bundles (minified, SDK inside) are
- * imported with the functions' environment, against a local Secrets Manager endpoint, and timed
- * beside the floors they are judged by. A new measure is one entry in `cases` (a cost) or one
- * `fetchesDuring` (a count).
+ * imported with the functions' environment, against local Secrets Manager and DynamoDB endpoints,
+ * called with the events API Gateway sends (the tests' builders) and timed beside the floors they
+ * are judged by. A new measure is one entry in a group of `groups` (a cost) or one `fetchesDuring`
+ * (a count).
  */
-import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHmac, scrypt, timingSafeEqual } from "node:crypto";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { jwtVerify, SignJWT } from "jose";
+import { type AttributeValue, GetItemCommand } from "@aws-sdk/client-dynamodb";
+import { decodeJwt, jwtVerify, SignJWT } from "jose";
 import jsonwebtoken from "jsonwebtoken";
 import { ensureTables, seedDemoUsers } from "../local/dev-data.ts";
 import { ensureDevSecrets } from "../local/dev-secrets.ts";
@@ -15,13 +17,20 @@ import { LocalDynamoDB } from "../local/dynamodb-endpoint.ts";
 import { localDynamoClient, localSdkEnvironment } from "../local/sdk-env.ts";
 import { LocalSecretsManager } from "../local/secrets-endpoint.ts";
 import { loadConfig } from "../shared/config.ts";
+import { SCRYPT_PARAMS } from "../shared/passwords.ts";
 import { SessionTables } from "../shared/session-tables.ts";
+import { importSigningKey } from "../shared/signing-key.ts";
+import { authorizerEvent, httpApiEvent, signInEvent } from "../test/support/in-process.ts";
+import { devKey, liveToken } from "../test/support/tokens.ts";
 
-type Handler = (event: unknown) => Promise<{ statusCode?: number; cookies?: string[] }>;
+type Result = { statusCode?: number; cookies?: string[]; isAuthorized?: boolean };
+type Handler = (event: unknown) => Promise<Result>;
 
 export interface WarmResults {
   /** Median wall-clock µs of one call, by case name. */
   readonly us: Record<string, number>;
+  /** Median wall-clock ms of one sign-in and of its scrypt floor. */
+  readonly ms: Record<string, number>;
   /** GetSecretValue calls at the endpoint, by what was done. */
   readonly counts: Record<string, number>;
 }
@@ -49,19 +58,9 @@ async function timeRound(cases: Record<string, () => unknown>, into: Record<stri
   }
 }
 
-function event(method: string, path: string, options: { token?: string; body?: string } = {}) {
-  return {
-    version: "2.0",
-    routeKey: `${method} ${path}`,
-    rawPath: path,
-    rawQueryString: "",
-    headers: options.body === undefined ? {} : { "content-type": "application/json" },
-    ...(options.token === undefined ? {} : { cookies: [`token=${options.token}`] }),
-    ...(options.body === undefined ? {} : { body: options.body }),
-    requestContext: { requestId: "bench", http: { method, path }, timeEpoch: 0 },
-    isBase64Encoded: false,
-  };
-}
+// httpApiEvent fills in the rest of requestContext.
+const withCookie = (method: string, path: string, token: string) =>
+  httpApiEvent({ rawPath: path, cookies: [`token=${token}`], requestContext: { http: { method, path } } as never });
 
 /** Imports the shipped bundles with `environment`, and measures; `rounds` interleaved rounds. */
 export async function measureWarm(
@@ -71,14 +70,13 @@ export async function measureWarm(
 ): Promise<WarmResults> {
   const secrets = await new LocalSecretsManager({ port: 0 }).start();
   const dynamodb = await new LocalDynamoDB({ port: 0 }).start();
+  Object.assign(process.env, environment, localSdkEnvironment(secrets.url, dynamodb.url));
   const dynamodbClient = localDynamoClient(dynamodb.url);
   try {
-    Object.assign(process.env, environment, localSdkEnvironment(secrets.url, dynamodb.url));
     const config = loadConfig(process.env);
     ensureDevSecrets(secrets.store, config);
     await ensureTables(dynamodbClient, config);
     await seedDemoUsers(dynamodbClient, config);
-    const tables = new SessionTables(dynamodbClient, config);
 
     let containers = 0;
     /** A new container: a fresh, never-imported copy of the function's bundle. */
@@ -86,10 +84,11 @@ export async function measureWarm(
       const url = `${pathToFileURL(join(bundleDir, "functions", `${name}.mjs`)).href}?container=${containers++}`;
       return ((await import(url)) as { handler: Handler }).handler;
     };
-    /** Calls a handler and insists on its status, so that no case times an error path by mistake. */
-    const call = async (handler: Handler, request: unknown, status: number) => {
+    /** Calls a handler and insists on its answer, so that no case times an error path by mistake. */
+    const call = async (handler: Handler, request: unknown, expected: number | "allow") => {
       const result = await handler(request);
-      if (result.statusCode !== status) throw new Error(`expected ${status}, got ${result.statusCode}`);
+      const got = "isAuthorized" in result ? (result.isAuthorized ? "allow" : "deny") : result.statusCode;
+      if (got !== expected) throw new Error(`expected ${expected}, got ${got}`);
       return result;
     };
     const fetchesDuring = async (work: () => Promise<unknown>): Promise<number> => {
@@ -98,77 +97,85 @@ export async function measureWarm(
       return secrets.count("GetSecretValue");
     };
 
-    const [signin, welcome, refresh] = await Promise.all(["signin", "welcome", "refresh"].map(container));
-    const credentials = JSON.stringify({ username: "user1", password: "password1" });
-    const signedIn = await call(signin as Handler, event("POST", "/signin", { body: credentials }), 200);
+    const bundles = ["signin", "welcome", "refresh", "authorize"].map(container);
+    const [signin, welcome, refresh, authorize] = (await Promise.all(bundles)) as [Handler, Handler, Handler, Handler];
+    const signInRequest = signInEvent({ username: "user1", password: "password1" });
+    const signedIn = await call(signin, signInRequest, 200);
     const token = /^token=([^;]+)/.exec(signedIn.cookies?.[0] ?? "")?.[1] ?? "";
 
     // The same key as bytes (raw HMAC), as a CryptoKey imported once (jose), as a string (tutorial).
-    const stored = secrets.store.getSecretValue({ SecretId: config.signingKeySecretId, VersionStage: "AWSCURRENT" });
-    const jwk = JSON.parse(String(stored.SecretString)) as { k: string };
-    const keyBytes = Buffer.from(jwk.k, "base64url");
-    const cryptoKey = await crypto.subtle.importKey("raw", keyBytes, { name: "HMAC", hash: "SHA-256" }, false, [
-      "verify",
-    ]);
+    const key = devKey(secrets);
+    const cryptoKey = await importSigningKey(key.bytes);
     const dot = token.lastIndexOf(".");
     const signature = Buffer.from(token.slice(dot + 1), "base64url");
-    const now = Math.floor(Date.now() / 1000);
-    const claims = { sub: "user1", iss: config.issuer, aud: config.audience, jti: "bench", auth_time: now };
-    const tutorialToken = jsonwebtoken.sign(claims, jwk.k, { expiresIn: config.tokenTtlSeconds });
+    const claims = decodeJwt(token);
+    const tutorialSecret = Buffer.from(key.bytes).toString("base64url");
+    const tutorialToken = jsonwebtoken.sign(claims, tutorialSecret);
+    const tables = new SessionTables(dynamodbClient, config);
     /** A token with 20 s left, inside the refresh window, of a live session, as refresh would get it. */
-    const inWindow = async () => {
-      const t = Math.floor(Date.now() / 1000);
-      const sid = randomBytes(16).toString("base64url");
-      await tables.putSession({
-        sid,
-        username: "user1",
-        authTime: t - 280,
-        createdAt: Date.now(),
-        expiresAt: t + 3600,
-      });
-      const fresh = await new SignJWT({ auth_time: t - 280, sid })
-        .setProtectedHeader({ alg: "HS256", typ: "session+jwt", kid: String(stored.VersionId) })
-        .setSubject("user1")
-        .setIssuer(config.issuer)
-        .setAudience(config.audience)
-        .setIssuedAt(t - 280)
-        .setExpirationTime(t + 20)
-        .setJti("bench")
-        .sign(keyBytes);
-      return event("POST", "/refresh", { token: fresh });
-    };
-    const welcomeEvent = event("GET", "/welcome", { token });
-    let refreshEvent = await inWindow();
+    const inWindow = async () => liveToken(tables, key, { now: Math.floor(Date.now() / 1000) - 280 });
+    const welcomeEvent = withCookie("GET", "/welcome", token);
+    const authorizeEvent = authorizerEvent({ cookies: [`token=${token}`] });
+    let refreshToken = await inWindow();
+    // What refresh cannot do without: verify, read the session and the user, sign (raw SDK and jose).
+    const read = (TableName: string, Key: Record<string, AttributeValue>) =>
+      dynamodbClient.send(new GetItemCommand({ TableName, Key, ConsistentRead: true }));
 
-    const cases: Record<string, () => unknown> = {
-      jose_verify_floor: () => jwtVerify(token, cryptoKey, { algorithms: ["HS256"] }),
-      welcome_warm: () => call(welcome as Handler, welcomeEvent, 200),
-      refresh_in_window_warm: () => call(refresh as Handler, refreshEvent, 200),
-      tutorial_verify: () => jsonwebtoken.verify(tutorialToken, jwk.k),
-      raw_hmac_verify: () => {
-        const expected = createHmac("sha256", keyBytes).update(token.slice(0, dot)).digest();
-        if (!timingSafeEqual(expected, signature)) throw new Error("raw HMAC verify failed");
+    // Each case takes turns only within its group. The table calls leave work behind in this
+    // process (dynalite serves them here), which nearly tripled the µs cases that took turns with
+    // them; sign-in is scrypt-bound, about 100 ms.
+    const groups: Record<string, Record<string, () => unknown>> = {
+      verify: {
+        jose_verify_floor: () => jwtVerify(token, cryptoKey, { algorithms: ["HS256"] }),
+        welcome_warm: () => call(welcome, welcomeEvent, 200),
+        authorize_warm: () => call(authorize, authorizeEvent, "allow"),
+        tutorial_verify: () => jsonwebtoken.verify(tutorialToken, tutorialSecret),
+        raw_hmac_verify: () => {
+          const expected = createHmac("sha256", key.bytes).update(token.slice(0, dot)).digest();
+          if (!timingSafeEqual(expected, signature)) throw new Error("raw HMAC verify failed");
+        },
+      },
+      tables: {
+        refresh_in_window_warm: () => call(refresh, withCookie("POST", "/refresh", refreshToken), 200),
+        refresh_floor: async () => {
+          await jwtVerify(refreshToken, cryptoKey, { algorithms: ["HS256"] });
+          await Promise.all([
+            read(config.sessionsTable, { sid: { S: String(claims.sid) } }),
+            read(config.usersTable, { username: { S: "user1" } }),
+          ]);
+          await new SignJWT(claims).setProtectedHeader({ alg: "HS256" }).sign(cryptoKey);
+        },
+      },
+      // A successful sign-in beside one scrypt derivation at the configured cost.
+      signin: {
+        signin_warm: () => call(signin, signInRequest, 200),
+        scrypt_floor: () =>
+          new Promise((resolve, reject) =>
+            scrypt("password1", "a salt", 32, { ...SCRYPT_PARAMS, maxmem: 64 << 20 }, (err, out) =>
+              err ? reject(err) : resolve(out),
+            ),
+          ),
       },
     };
-    const times: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((name) => [name, []]));
-    await timeRound(cases, {}); // warm-up: every path compiled and optimised first
+    const caseNames = Object.values(groups).flatMap((cases) => Object.keys(cases));
+    const times: Record<string, number[]> = Object.fromEntries(caseNames.map((name) => [name, []]));
+    for (const cases of Object.values(groups)) await timeRound(cases, {}); // warm-up: every path optimised first
     for (let round = 0; round < rounds; round += 1) {
-      refreshEvent = await inWindow();
-      await timeRound(cases, times);
+      refreshToken = await inWindow();
+      for (const cases of Object.values(groups)) await timeRound(cases, times);
     }
 
     const counts: Record<string, number> = {};
     counts.secret_fetches_per_1000_warm = await fetchesDuring(async () => {
-      for (let i = 0; i < 1000; i += 1) await call(welcome as Handler, welcomeEvent, 200);
+      for (let i = 0; i < 1000; i += 1) await call(welcome, welcomeEvent, 200);
     });
     const coldWelcome = await container("welcome");
     counts.secret_fetches_50_concurrent_cold = await fetchesDuring(() =>
       Promise.all(Array.from({ length: 50 }, () => call(coldWelcome, welcomeEvent, 200))),
     );
-    return {
-      us: Object.fromEntries(Object.entries(times).map(([name, values]) => [name, median(values)])),
-      counts,
-    };
+    const medians = (group: string, scale = 1) =>
+      Object.fromEntries(Object.keys(groups[group] ?? {}).map((name) => [name, median(times[name] ?? []) * scale]));
+    return { us: { ...medians("verify"), ...medians("tables") }, ms: medians("signin", 1 / 1000), counts };
   } finally {
     dynamodbClient.destroy();
     await Promise.all([secrets.stop(), dynamodb.stop()]);
