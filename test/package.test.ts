@@ -403,13 +403,6 @@ describe("the packaged bundles", () => {
     expect((await bundle("welcome", "welcome")).includes(JOSE_MARKER)).toBe(true);
   });
 
-  it("ships the page with neither jose nor the AWS SDK: it reads no key and no table", async () => {
-    const code = await bundle("page", "page");
-
-    expect(code.includes(SDK_MARKER), "page ships the SDK").toBe(false);
-    expect(code.includes(JOSE_MARKER), "page ships jose").toBe(false);
-  });
-
   it("ships only Lambda's credentials from the environment, not the SDK's default chain", async () => {
     for (const [name, file] of KEY_FUNCTIONS) {
       const code = await bundle(name, file);
