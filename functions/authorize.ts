@@ -7,11 +7,11 @@
  */
 import { authorizerCookies, authorizerHandler, sessionContext } from "../shared/authorizer.ts";
 import { readSessionToken } from "../shared/cookies.ts";
-import { deps, nowSeconds } from "../shared/runtime.ts";
+import { config, deps, nowSeconds } from "../shared/runtime.ts";
 import { checkSession } from "../shared/session.ts";
 
 export const handler = authorizerHandler(async (event, facts) => {
-  const token = readSessionToken(authorizerCookies(event));
+  const token = readSessionToken(authorizerCookies(event), config.sessionCookieName);
   const session = await checkSession(deps, token, nowSeconds());
   facts.user = session.user;
   return sessionContext(session);
