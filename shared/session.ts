@@ -162,10 +162,15 @@ export async function endSession(
 
 /**
  * Ends every session of the signed-in user at `nowMs` (epoch milliseconds), this one included.
- * Throws what checkSession throws; returns the user whose sessions were ended.
+ * Its own session must be live, whatever REVOCATION_CHECK says: a token forged with a leaked key,
+ * or kept after its session ended, cannot sign a user out everywhere. Throws what
+ * verifySessionToken throws, UnauthorizedError `session_revoked`, and ServiceUnavailableError.
+ * Returns the user whose sessions were ended.
  */
 export async function endAllSessions(deps: VerifyDeps, token: string, nowMs: number): Promise<string> {
-  const session = await checkSession(deps, token, Math.floor(nowMs / 1000));
+  const now = Math.floor(nowMs / 1000);
+  const session = await verifySessionToken(token, (kid) => deps.signingKeys.forKid(kid), now, deps.policy);
+  await assertSessionLive(deps.store, session, now);
   await deps.store.endUserSessions(session.user, nowMs);
   return session.user;
 }

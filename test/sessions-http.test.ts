@@ -198,6 +198,21 @@ describe("POST /logout-everywhere", () => {
     expect((await later.request("POST", "/refresh")).status).toBe(200);
   });
 
+  it.each([
+    ["a token kept after its session was logged out", true],
+    ["a token signed with the real key that names no session (a leaked-key forgery)", false],
+  ])("refuses %s with 401 session_revoked, and ends no other session", async (_name, loggedOut) => {
+    const user = await newUser();
+    const other = await browserInWindow(user);
+    const kept = loggedOut
+      ? (await browserInWindow(user)).token
+      : await mintToken(devKey(service.secrets), { claims: { sub: user } });
+    if (loggedOut) await (await copyOf(kept)).request("POST", "/logout");
+
+    expectRevoked(await (await copyOf(kept)).request("POST", "/logout-everywhere"));
+    expect((await other.browser.request("POST", "/refresh")).status).toBe(200);
+  });
+
   it("answers 401 missing_token without a cookie", async () => {
     const reply = await new Client(service.baseUrl).request("POST", "/logout-everywhere");
     expect(reply.status).toBe(401);
