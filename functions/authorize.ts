@@ -3,7 +3,8 @@
  * source the Cookie header), run by API Gateway before every route it is attached to.
  * Allows with context {username, authTime, expiresAt, sid} when the session cookie passes the checks
  * /welcome makes; refuses ({isAuthorized: false}, API Gateway's 403) otherwise; throws when the
- * key store cannot be read (API Gateway's 500). See docs/authorizer.md.
+ * key store (or, with REVOCATION_CHECK=every-request, a table) cannot be read (API Gateway's 500).
+ * Reads the cookie named SESSION_COOKIE_NAME. See docs/authorizer.md.
  */
 import { authorizerCookies, authorizerHandler, sessionContext } from "../shared/authorizer.ts";
 import { readSessionToken } from "../shared/cookies.ts";

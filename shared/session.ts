@@ -46,7 +46,10 @@ export interface SessionStore {
   getSession(sid: string): Promise<SessionRecord | undefined>;
   putSession(record: SessionRecord): Promise<void>;
   deleteSession(sid: string): Promise<void>;
-  /** Ends every session of a user created at or before `at` (epoch ms); false if no such user. */
+  /**
+   * Ends every session of a user created at or before `at` (epoch ms), never moving an earlier
+   * end back, so no session another call ended comes back; false if no such user.
+   */
   endUserSessions(username: string, at: number): Promise<boolean>;
   getAttempts(username: string): Promise<AttemptRecord | undefined>;
   /** Stores `next` if the record is still `read`; false when another attempt changed it first. */
