@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { Config } from "./config.ts";
-import { readSessionToken } from "./cookies.ts";
+import { MAX_TOKEN_LENGTH, sessionCookieValues } from "./cookies.ts";
 import type { Credentials } from "./credentials.ts";
 import { TooManyRequestsError, UnauthorizedError } from "./errors.ts";
 import { type AttemptRecord, admitAttempt, type LockoutPolicy } from "./lockout.ts";
@@ -139,8 +139,10 @@ export async function refreshSession(deps: VerifyDeps, token: string, now: numbe
 
 /**
  * Ends the session of the request's cookies, if they hold a valid token; a missing or invalid
- * token ends nothing and is no error. Throws ServiceUnavailableError when the key or the store
- * cannot be used, so a client is never told it is signed out while its session lives on.
+ * token ends nothing and is no error. When several session cookies were sent (one may have been
+ * planted), ends the session of each valid one, so the caller's own is never left running.
+ * Throws ServiceUnavailableError when the key or the store cannot be used, so a client is never
+ * told it is signed out while its session lives on.
  */
 export async function endSession(
   deps: VerifyDeps,
@@ -148,19 +150,17 @@ export async function endSession(
   cookieName: string,
   now: number,
 ): Promise<void> {
-  let session: Session;
-  try {
-    session = await verifySessionToken(
-      readSessionToken(cookies, cookieName),
-      (kid) => deps.signingKeys.forKid(kid),
-      now,
-      deps.policy,
-    );
-  } catch (err) {
-    if (err instanceof UnauthorizedError) return;
-    throw err;
+  const tokens = sessionCookieValues(cookies, cookieName).filter((token) => token.length <= MAX_TOKEN_LENGTH);
+  for (const token of tokens) {
+    let session: Session;
+    try {
+      session = await verifySessionToken(token, (kid) => deps.signingKeys.forKid(kid), now, deps.policy);
+    } catch (err) {
+      if (err instanceof UnauthorizedError) continue;
+      throw err;
+    }
+    await deps.store.deleteSession(session.sid);
   }
-  await deps.store.deleteSession(session.sid);
 }
 
 /**
