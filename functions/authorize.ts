@@ -3,15 +3,16 @@
  * source the Cookie header), run by API Gateway before every route it is attached to.
  * Allows with context {username, authTime, expiresAt, sid} when the session cookie passes the checks
  * /welcome makes; refuses ({isAuthorized: false}, API Gateway's 403) otherwise; throws when the
- * key store cannot be read (API Gateway's 500). See docs/authorizer.md.
+ * key store (or, with REVOCATION_CHECK=every-request, a table) cannot be read (API Gateway's 500).
+ * Reads the cookie named SESSION_COOKIE_NAME. See docs/authorizer.md.
  */
 import { authorizerCookies, authorizerHandler, sessionContext } from "../shared/authorizer.ts";
 import { readSessionToken } from "../shared/cookies.ts";
-import { deps, nowSeconds } from "../shared/runtime.ts";
+import { config, deps, nowSeconds } from "../shared/runtime.ts";
 import { checkSession } from "../shared/session.ts";
 
 export const handler = authorizerHandler(async (event, facts) => {
-  const token = readSessionToken(authorizerCookies(event));
+  const token = readSessionToken(authorizerCookies(event), config.sessionCookieName);
   const session = await checkSession(deps, token, nowSeconds());
   facts.user = session.user;
   return sessionContext(session);

@@ -101,7 +101,7 @@ async function main(): Promise<void> {
     } else if (command === "add") {
       const hash = await hashPassword(await newPassword());
       const added = await users.addUser(name, hash, Date.now());
-      if (!added) await users.putUser(name, hash, Date.now());
+      if (!added && !(await users.setPassword(name, hash, Date.now()))) throw missing();
       console.log(`${added ? "added" : "replaced"} user ${name} in ${config.usersTable}`);
     } else if (command === "passwd") {
       if (!(await users.getUser(name))) throw missing();

@@ -30,23 +30,30 @@ export function clearedSessionCookie(name = TOKEN_COOKIE): string {
  * too long to be ours.
  */
 export function readSessionToken(cookies: readonly unknown[] | undefined, name = TOKEN_COOKIE): string {
-  let found: string | undefined;
-  let count = 0;
+  const found = sessionCookieValues(cookies, name);
+  const [token] = found;
+  if (token === undefined) throw new UnauthorizedError("missing_token", "Sign in first: no session cookie.");
+  if (found.length > 1) {
+    throw new UnauthorizedError("ambiguous_token", "More than one session cookie was sent. Sign in again.");
+  }
+  if (token.length > MAX_TOKEN_LENGTH) {
+    throw new UnauthorizedError("invalid_token", "The session token is not valid.");
+  }
+  return token;
+}
+
+/**
+ * Every non-empty value of the cookies named `name`, in order: what logout ends when more than one
+ * was sent (readSessionToken refuses to choose). Throws nothing.
+ */
+export function sessionCookieValues(cookies: readonly unknown[] | undefined, name = TOKEN_COOKIE): string[] {
+  const found: string[] = [];
   for (const cookie of Array.isArray(cookies) ? cookies : []) {
     if (typeof cookie !== "string") continue;
     const eq = cookie.indexOf("=");
     if (eq < 0 || cookie.slice(0, eq).trim() !== name) continue;
     const value = cookie.slice(eq + 1).trim();
-    if (value === "") continue; // what a cleared cookie leaves behind in some clients
-    count += 1;
-    found = value;
-  }
-  if (found === undefined) throw new UnauthorizedError("missing_token", "Sign in first: no session cookie.");
-  if (count > 1) {
-    throw new UnauthorizedError("ambiguous_token", "More than one session cookie was sent. Sign in again.");
-  }
-  if (found.length > MAX_TOKEN_LENGTH) {
-    throw new UnauthorizedError("invalid_token", "The session token is not valid.");
+    if (value !== "") found.push(value); // an empty one is what a cleared cookie leaves in some clients
   }
   return found;
 }

@@ -141,14 +141,32 @@ export class SessionTables implements SessionStore {
     await this.#send(new DeleteItemCommand({ TableName: this.tables.sessionsTable, Key: { sid: s(sid) } }));
   }
 
-  endUserSessions(username: string, at: number): Promise<boolean> {
+  async endUserSessions(username: string, at: number): Promise<boolean> {
+    if (await this.#raiseSessionsValidAfter(username, at)) return true;
+    // Either no such user, or their sessions already end at or after `at`: a revocation stamped
+    // by a clock behind another one (an operator's laptop) must not revive what that one ended.
+    // This write changes nothing and tells which; an UpdateItem, so no role needs GetItem for it.
     return this.#conditional(
       new UpdateItemCommand({
         TableName: this.tables.usersTable,
         Key: { username: s(username) },
-        UpdateExpression: "SET sessionsValidAfter = :at",
+        UpdateExpression: "SET sessionsValidAfter = if_not_exists(sessionsValidAfter, :at)",
         ConditionExpression: "attribute_exists(username)",
         ExpressionAttributeValues: { ":at": n(at) },
+      }),
+    );
+  }
+
+  /** Sets sessionsValidAfter to `at` (and `hash` if given) unless the user is gone or it is already later. */
+  #raiseSessionsValidAfter(username: string, at: number, hash?: string): Promise<boolean> {
+    return this.#conditional(
+      new UpdateItemCommand({
+        TableName: this.tables.usersTable,
+        Key: { username: s(username) },
+        UpdateExpression: `SET sessionsValidAfter = :at${hash === undefined ? "" : ", passwordHash = :hash"}`,
+        ConditionExpression:
+          "attribute_exists(username) AND (attribute_not_exists(sessionsValidAfter) OR sessionsValidAfter < :at)",
+        ExpressionAttributeValues: { ":at": n(at), ...(hash === undefined ? {} : { ":hash": s(hash) }) },
       }),
     );
   }
@@ -189,16 +207,6 @@ export class SessionTables implements SessionStore {
     );
   }
 
-  /** Creates or replaces a user (CLI); a replaced user's sessions end, as after passwd. */
-  async putUser(username: string, passwordHash: string, at: number): Promise<void> {
-    await this.#send(
-      new PutItemCommand({
-        TableName: this.tables.usersTable,
-        Item: { username: s(username), passwordHash: s(passwordHash), sessionsValidAfter: n(at) },
-      }),
-    );
-  }
-
   /** Creates a user only if the name is free (CLI, demo users); false if it was taken. */
   addUser(username: string, passwordHash: string, at: number): Promise<boolean> {
     return this.#conditional(
@@ -211,14 +219,16 @@ export class SessionTables implements SessionStore {
   }
 
   /** Sets a user's password and ends their sessions (CLI); false if no such user. */
-  setPassword(username: string, passwordHash: string, at: number): Promise<boolean> {
+  async setPassword(username: string, passwordHash: string, at: number): Promise<boolean> {
+    if (await this.#raiseSessionsValidAfter(username, at, passwordHash)) return true;
+    // Their sessions already end later than `at` (see endUserSessions): change the password only.
     return this.#conditional(
       new UpdateItemCommand({
         TableName: this.tables.usersTable,
         Key: { username: s(username) },
-        UpdateExpression: "SET passwordHash = :hash, sessionsValidAfter = :at",
+        UpdateExpression: "SET passwordHash = :hash",
         ConditionExpression: "attribute_exists(username)",
-        ExpressionAttributeValues: { ":hash": s(passwordHash), ":at": n(at) },
+        ExpressionAttributeValues: { ":hash": s(passwordHash) },
       }),
     );
   }

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { Config } from "./config.ts";
-import { readSessionToken } from "./cookies.ts";
+import { MAX_TOKEN_LENGTH, sessionCookieValues } from "./cookies.ts";
 import type { Credentials } from "./credentials.ts";
 import { TooManyRequestsError, UnauthorizedError } from "./errors.ts";
 import { type AttemptRecord, admitAttempt, type LockoutPolicy } from "./lockout.ts";
@@ -46,7 +46,10 @@ export interface SessionStore {
   getSession(sid: string): Promise<SessionRecord | undefined>;
   putSession(record: SessionRecord): Promise<void>;
   deleteSession(sid: string): Promise<void>;
-  /** Ends every session of a user created at or before `at` (epoch ms); false if no such user. */
+  /**
+   * Ends every session of a user created at or before `at` (epoch ms), never moving an earlier
+   * end back, so no session another call ended comes back; false if no such user.
+   */
   endUserSessions(username: string, at: number): Promise<boolean>;
   getAttempts(username: string): Promise<AttemptRecord | undefined>;
   /** Stores `next` if the record is still `read`; false when another attempt changed it first. */
@@ -136,8 +139,10 @@ export async function refreshSession(deps: VerifyDeps, token: string, now: numbe
 
 /**
  * Ends the session of the request's cookies, if they hold a valid token; a missing or invalid
- * token ends nothing and is no error. Throws ServiceUnavailableError when the key or the store
- * cannot be used, so a client is never told it is signed out while its session lives on.
+ * token ends nothing and is no error. When several session cookies were sent (one may have been
+ * planted), ends the session of each valid one, so the caller's own is never left running.
+ * Throws ServiceUnavailableError when the key or the store cannot be used, so a client is never
+ * told it is signed out while its session lives on.
  */
 export async function endSession(
   deps: VerifyDeps,
@@ -145,27 +150,30 @@ export async function endSession(
   cookieName: string,
   now: number,
 ): Promise<void> {
-  let session: Session;
-  try {
-    session = await verifySessionToken(
-      readSessionToken(cookies, cookieName),
-      (kid) => deps.signingKeys.forKid(kid),
-      now,
-      deps.policy,
-    );
-  } catch (err) {
-    if (err instanceof UnauthorizedError) return;
-    throw err;
+  const tokens = sessionCookieValues(cookies, cookieName).filter((token) => token.length <= MAX_TOKEN_LENGTH);
+  for (const token of tokens) {
+    let session: Session;
+    try {
+      session = await verifySessionToken(token, (kid) => deps.signingKeys.forKid(kid), now, deps.policy);
+    } catch (err) {
+      if (err instanceof UnauthorizedError) continue;
+      throw err;
+    }
+    await deps.store.deleteSession(session.sid);
   }
-  await deps.store.deleteSession(session.sid);
 }
 
 /**
  * Ends every session of the signed-in user at `nowMs` (epoch milliseconds), this one included.
- * Throws what checkSession throws; returns the user whose sessions were ended.
+ * Its own session must be live, whatever REVOCATION_CHECK says: a token forged with a leaked key,
+ * or kept after its session ended, cannot sign a user out everywhere. Throws what
+ * verifySessionToken throws, UnauthorizedError `session_revoked`, and ServiceUnavailableError.
+ * Returns the user whose sessions were ended.
  */
 export async function endAllSessions(deps: VerifyDeps, token: string, nowMs: number): Promise<string> {
-  const session = await checkSession(deps, token, Math.floor(nowMs / 1000));
+  const now = Math.floor(nowMs / 1000);
+  const session = await verifySessionToken(token, (kid) => deps.signingKeys.forKid(kid), now, deps.policy);
+  await assertSessionLive(deps.store, session, now);
   await deps.store.endUserSessions(session.user, nowMs);
   return session.user;
 }

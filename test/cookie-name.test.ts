@@ -5,7 +5,7 @@
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { httpApiEvent, loadContainer, signInEvent } from "./support/in-process.ts";
+import { authorizerEvent, httpApiEvent, loadContainer, signInEvent } from "./support/in-process.ts";
 import { devKey, liveToken, mintToken, nowSeconds } from "./support/tokens.ts";
 
 let container: Awaited<ReturnType<typeof loadContainer>>;
@@ -52,6 +52,15 @@ describe("SESSION_COOKIE_NAME=__Host-token", () => {
     const result = await call("refresh", withCookies("/refresh", "POST", [`__Host-token=${token}`]));
     expect(result.statusCode).toBe(200);
     expect(result.cookies).toEqual([expect.stringMatching(/^__Host-token=[\w-]+\.[\w-]+\.[\w-]+; Max-Age=300;/)]);
+  });
+
+  it("authorizes by that name only: a planted `token` cookie is neither the session nor a second one", async () => {
+    const { handler: authorize } = await import("../functions/authorize.ts");
+    const token = await liveToken(container.store, devKey(container.secrets));
+    const planted = await mintToken(devKey(container.secrets), { claims: { sub: "user2" } });
+    const both = await authorize(authorizerEvent({ cookies: [`token=${planted}`, `__Host-token=${token}`] }));
+    expect(both).toMatchObject({ isAuthorized: true, context: { username: "user1" } });
+    expect(await authorize(authorizerEvent({ cookies: [`token=${planted}`] }))).toEqual({ isAuthorized: false });
   });
 
   it("clears that name at logout", async () => {

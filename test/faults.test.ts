@@ -8,7 +8,7 @@ import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Fault } from "../local/secrets-endpoint.ts";
 import { httpApiEvent, loadContainer, signInEvent } from "./support/in-process.ts";
-import { devKey, KEY_SECRET, mintToken } from "./support/tokens.ts";
+import { devKey, KEY_SECRET, liveToken, mintToken } from "./support/tokens.ts";
 
 // Cache age 0: every request reads the store, so each fault is met at once; a value read less
 // than 2 s ago may still be served while the store fails. A read is given up after 1.5 s (room
@@ -111,6 +111,19 @@ describe("with nothing cached", () => {
       { route: "welcome", status: 503, error: "service_unavailable" },
     ]);
     for (const line of logged) expect(JSON.stringify(line)).toContain(cause);
+  });
+
+  it("answers 503 to logout and keeps both the cookie and the session, rather than claim a sign-out", async () => {
+    const token = await liveToken(container.store, devKey(container.secrets));
+    const sid = JSON.parse(Buffer.from(String(token.split(".")[1]), "base64url").toString()).sid as string;
+    container.secrets.setFault({ kind: "error", type: "AccessDeniedException" });
+
+    const result = (await container.handlers.logout(
+      httpApiEvent({ rawPath: "/logout", cookies: [`token=${token}`] }),
+    )) as APIGatewayProxyStructuredResultV2;
+
+    expectUnavailable(result);
+    await expect(container.store.getSession(sid)).resolves.toMatchObject({ sid, username: "user1" });
   });
 
   it("answers 503 when the endpoint is gone", async () => {

@@ -6,7 +6,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { httpApiEvent, loadContainer, signInEvent } from "./support/in-process.ts";
-import { devKey, mintToken } from "./support/tokens.ts";
+import { devKey, liveToken, mintToken } from "./support/tokens.ts";
 
 let container: Awaited<ReturnType<typeof loadContainer>>;
 
@@ -56,6 +56,27 @@ describe("cookies as HTTP API payload 2.0 delivers them", () => {
     const [mine, planted] = [await mintToken(key), await mintToken(key, { claims: { sub: "user2" } })];
     expectRefusal(await call("welcome", welcomeEvent([`token=${mine}`, `token=${planted}`])), 401, "ambiguous_token");
     expectRefusal(await call("refresh", welcomeEvent([`token=${mine}`, `token=${planted}`])), 401, "ambiguous_token");
+  });
+
+  it("ends the session of each valid token at logout when two are sent, so the caller's own never outlives it", async () => {
+    const key = devKey(container.secrets);
+    const [mine, planted] = [await liveToken(container.store, key), await liveToken(container.store, key)];
+    const sidOf = (token: string) =>
+      String(JSON.parse(Buffer.from(String(token.split(".")[1]), "base64url").toString()).sid);
+
+    const result = await call(
+      "logout",
+      httpApiEvent({
+        rawPath: "/logout",
+        cookies: [`token=${mine}`, "token=not-a-jwt", `token=${planted}`],
+        requestContext: { http: { method: "POST", path: "/logout" } } as never,
+      }),
+    );
+
+    expect(result).toMatchObject({ statusCode: 200, body: JSON.stringify({ message: "Signed out." }) });
+    expect(result.cookies).toEqual(["token=; Max-Age=0; Path=/; HttpOnly; Secure; SameSite=Strict"]);
+    await expect(container.store.getSession(sidOf(mine))).resolves.toBeUndefined();
+    await expect(container.store.getSession(sidOf(planted))).resolves.toBeUndefined();
   });
 
   it("refuses a 64 KB token cookie before parsing it, even one signed with the real key", async () => {

@@ -155,7 +155,7 @@ describe("the packaged CloudFormation template", () => {
       ],
       LogoutEverywhere: [
         key,
-        sessionReads,
+        { Effect: "Allow", Action: "dynamodb:GetItem", Resource: [table("SessionsTable"), table("UsersTable")] },
         { Effect: "Allow", Action: "dynamodb:UpdateItem", Resource: table("UsersTable") },
         logs("LogoutEverywhere"),
       ],

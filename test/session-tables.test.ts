@@ -77,8 +77,23 @@ describe("SessionTables", () => {
   });
 
   it("ends a user's sessions only if the user exists", async () => {
-    await expect(store.endUserSessions("nobody", 5)).resolves.toBe(false);
-    await expect(store.endUserSessions("user2", 5)).resolves.toBe(true);
-    await expect(store.getUser("user2")).resolves.toMatchObject({ sessionsValidAfter: 5 });
+    const later = Date.now() + 60_000;
+    await expect(store.endUserSessions("nobody", later)).resolves.toBe(false);
+    await expect(store.endUserSessions("user2", later)).resolves.toBe(true);
+    await expect(store.getUser("user2")).resolves.toMatchObject({ sessionsValidAfter: later });
+  });
+
+  it("never moves sessionsValidAfter back: a revocation stamped by a slower clock revives nothing", async () => {
+    const ended = Date.now() + 120_000;
+    await store.endUserSessions("user1", ended);
+
+    await expect(store.endUserSessions("user1", ended - 300_000)).resolves.toBe(true);
+    await expect(store.setPassword("user1", "scrypt$new", ended - 300_000)).resolves.toBe(true);
+
+    await expect(store.getUser("user1")).resolves.toEqual({
+      username: "user1",
+      passwordHash: "scrypt$new",
+      sessionsValidAfter: ended,
+    });
   });
 });

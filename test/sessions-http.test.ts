@@ -198,6 +198,21 @@ describe("POST /logout-everywhere", () => {
     expect((await later.request("POST", "/refresh")).status).toBe(200);
   });
 
+  it.each([
+    ["a token kept after its session was logged out", true],
+    ["a token signed with the real key that names no session (a leaked-key forgery)", false],
+  ])("refuses %s with 401 session_revoked, and ends no other session", async (_name, loggedOut) => {
+    const user = await newUser();
+    const other = await browserInWindow(user);
+    const kept = loggedOut
+      ? (await browserInWindow(user)).token
+      : await mintToken(devKey(service.secrets), { claims: { sub: user } });
+    if (loggedOut) await (await copyOf(kept)).request("POST", "/logout");
+
+    expectRevoked(await (await copyOf(kept)).request("POST", "/logout-everywhere"));
+    expect((await other.browser.request("POST", "/refresh")).status).toBe(200);
+  });
+
   it("answers 401 missing_token without a cookie", async () => {
     const reply = await new Client(service.baseUrl).request("POST", "/logout-everywhere");
     expect(reply.status).toBe(401);
@@ -224,6 +239,17 @@ describe("npm run users", () => {
     const cli = await usersCli(["passwd", user], "a-new-password\n");
     expect(cli.code).toBe(0);
     expect(cli.output).not.toContain("a-new-password");
+    expectRevoked(await browser.request("POST", "/refresh"));
+    expect((await new Client(service.baseUrl).signIn(user, "password1")).status).toBe(401);
+    expect((await new Client(service.baseUrl).signIn(user, "a-new-password")).status).toBe(200);
+  });
+
+  it("add over an existing name: replaces the password and ends the user's sessions", async () => {
+    const user = await newUser();
+    const { browser } = await browserInWindow(user);
+
+    const cli = await usersCli(["add", user], "a-new-password\n");
+    expect([cli.code, cli.output]).toEqual([0, expect.stringContaining(`replaced user ${user}`)]);
     expectRevoked(await browser.request("POST", "/refresh"));
     expect((await new Client(service.baseUrl).signIn(user, "password1")).status).toBe(401);
     expect((await new Client(service.baseUrl).signIn(user, "a-new-password")).status).toBe(200);
