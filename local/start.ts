@@ -13,6 +13,7 @@ import { loadConfig } from "../shared/config.ts";
 import { ConfigError } from "../shared/errors.ts";
 import { ensureDevData } from "./dev-data.ts";
 import { DEFAULT_PORT as DEFAULT_DYNAMODB_PORT, LocalDynamoDB } from "./dynamodb-endpoint.ts";
+import { freePort } from "./free-port.ts";
 import { GatewayProxy, httpApiCors } from "./gateway-proxy.ts";
 import { rotateSecretOperation } from "./rotate-secret.ts";
 import { localClient, localDynamoClient, localSdkEnvironment } from "./sdk-env.ts";
@@ -25,18 +26,6 @@ function port(name: string, fallback: number): number {
     throw new ConfigError(`${name} must be a port number, got "${raw}"`);
   }
   return value;
-}
-
-/** A port that was free a moment ago on 127.0.0.1, for serverless-offline behind the proxy. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port: free } = probe.address() as { port: number };
-      probe.close(() => resolve(free));
-    });
-  });
 }
 
 function assertFree(portNumber: number, what: string): Promise<void> {

@@ -16,12 +16,13 @@ import {
 } from "@aws-sdk/client-secrets-manager";
 import { afterAll, describe, expect, it } from "vitest";
 import { ensureDevSecrets } from "../local/dev-secrets.ts";
+import { freePort } from "../local/free-port.ts";
 import { localClient } from "../local/sdk-env.ts";
 import { LocalSecretsManager } from "../local/secrets-endpoint.ts";
 import { loadConfig } from "../shared/config.ts";
 import { passwordMatches } from "../shared/passwords.ts";
 import { Client } from "./support/client.ts";
-import { freePort, startTables } from "./support/service.ts";
+import { startTables } from "./support/service.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "sjwt-local-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

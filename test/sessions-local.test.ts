@@ -11,9 +11,9 @@ import { ListTablesCommand } from "@aws-sdk/client-dynamodb";
 import { decodeJwt } from "jose";
 import { afterAll, describe, expect, it } from "vitest";
 import { LocalDynamoDB } from "../local/dynamodb-endpoint.ts";
+import { freePort } from "../local/free-port.ts";
 import { localDynamoClient } from "../local/sdk-env.ts";
 import { Client } from "./support/client.ts";
-import { freePort } from "./support/service.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "sjwt-sessions-local-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

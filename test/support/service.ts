@@ -7,10 +7,10 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { ensureTables, seedDemoUsers } from "../../local/dev-data.ts";
 import { ensureDevSecrets } from "../../local/dev-secrets.ts";
 import { LocalDynamoDB } from "../../local/dynamodb-endpoint.ts";
+import { freePort } from "../../local/free-port.ts";
 import { GatewayProxy, httpApiCors } from "../../local/gateway-proxy.ts";
 import { localDynamoClient, localSdkEnvironment } from "../../local/sdk-env.ts";
 import { type AsyncOperation, LocalSecretsManager } from "../../local/secrets-endpoint.ts";
@@ -55,19 +55,6 @@ export async function startTables(config: Config, given?: LocalDynamoDB) {
   const created = await ensureTables(client, config);
   if (created.includes(config.usersTable)) await seedDemoUsers(client, config);
   return { dynamodb, store: new SessionTables(client, config) };
-}
-
-/** A port that was free a moment ago on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 let instances = 0;
