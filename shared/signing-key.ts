@@ -181,7 +181,10 @@ export class SigningKeyRing {
     }
   }
 
-  /** Imports a version's key, reusing the CryptoKey when the version is already known. */
+  /**
+   * Imports a version's key, reusing the CryptoKey when the version is already known. Throws
+   * UnusableSecretError when the value is no key or the version id cannot be a kid.
+   */
   async #import(version: SecretVersion, last: KeySet | undefined): Promise<SigningKey> {
     const known = last === undefined ? undefined : pick(last, version.versionId);
     if (known !== undefined) return known;
