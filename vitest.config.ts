@@ -9,7 +9,7 @@ export default defineConfig({
     fileParallelism: false,
     testTimeout: 30_000,
     hookTimeout: 120_000,
-    // The AWS SDK's notice that its 2027 releases need Node 22 (Lambda runs 22; CI runs 20).
+    // The AWS SDK's notice that its 2027 releases need Node 22 (Lambda runs 24; CI runs 20).
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
   },
 });

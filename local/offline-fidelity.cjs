@@ -9,6 +9,10 @@
  *   header with its own bare 400, and with `disableCookieValidation` (serverless.yml) it parses
  *   none, so no cookie would arrive. API Gateway hands the function the Cookie header split at
  *   ";", whatever it holds; so does this, and the function answers with its JSON.
+ * - Offline approves any page's Origin with credentials on its own HTTP port. `npm start` puts
+ *   local/gateway-proxy.ts in front, which adds API Gateway's CORS, but offline's port still
+ *   listens on 127.0.0.1, where a page can find it; so no answer of this process carries an
+ *   `Access-Control-*` header, and a preflight to it fails in the browser.
  * It acts only under `serverless offline start`; packaging and deploying load it and do nothing.
  */
 "use strict";
@@ -27,7 +31,10 @@ async function patchOffline() {
   patched = true;
   const emit = http.Server.prototype.emit;
   http.Server.prototype.emit = function emitWithRequest(name, ...args) {
-    if (name === "request") return requests.run(args[0], () => emit.call(this, name, ...args));
+    if (name === "request") {
+      withoutCors(args[1]);
+      return requests.run(args[0], () => emit.call(this, name, ...args));
+    }
     return emit.call(this, name, ...args);
   };
   // The same file offline imports, so the same class: deep imports are outside its exports map.
@@ -52,6 +59,24 @@ async function patchOffline() {
     event.cookies = cookies.filter((cookie) => cookie !== "");
     if (event.cookies.length === 0) delete event.cookies; // API Gateway leaves the field out
     return event;
+  };
+}
+
+const CORS_HEADER = /^access-control-/i;
+
+// Drops every CORS header a response is given, however it is set (setHeader or writeHead).
+function withoutCors(res) {
+  const setHeader = res.setHeader;
+  res.setHeader = function setHeaderWithoutCors(name, value) {
+    return CORS_HEADER.test(String(name)) ? this : setHeader.call(this, name, value);
+  };
+  const writeHead = res.writeHead;
+  res.writeHead = function writeHeadWithoutCors(status, ...rest) {
+    const headers = rest.at(-1);
+    if (headers !== null && typeof headers === "object" && !Array.isArray(headers)) {
+      for (const name of Object.keys(headers)) if (CORS_HEADER.test(name)) delete headers[name];
+    }
+    return writeHead.call(this, status, ...rest);
   };
 }
 

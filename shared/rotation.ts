@@ -15,7 +15,9 @@ import { log } from "./log.ts";
 import { KID_PATTERN, newSigningKeyJwk, SigningKeyRing } from "./signing-key.ts";
 import { issueSessionToken, type TokenPolicy, verifySessionToken } from "./token.ts";
 
+/** The four steps Secrets Manager calls, in its order; parseRotationEvent refuses any other. */
 export const ROTATION_STEPS = ["createSecret", "setSecret", "testSecret", "finishSecret"] as const;
+/** One of ROTATION_STEPS. */
 export type RotationStep = (typeof ROTATION_STEPS)[number];
 
 /** What Secrets Manager sends the rotation function. */

@@ -181,10 +181,17 @@ export class SigningKeyRing {
     }
   }
 
-  /** Imports a version's key, reusing the CryptoKey when the version is already known. */
+  /**
+   * Imports a version's key, reusing the CryptoKey when the version is already known. Throws
+   * UnusableSecretError when the value is no key or the version id cannot be a kid.
+   */
   async #import(version: SecretVersion, last: KeySet | undefined): Promise<SigningKey> {
     const known = last === undefined ? undefined : pick(last, version.versionId);
     if (known !== undefined) return known;
+    // forKid refuses such a kid unread, so every token signed with this version would be refused.
+    if (!KID_PATTERN.test(version.versionId)) {
+      throw new UnusableSecretError("signing key version id cannot be a kid: 32 to 64 visible ASCII characters");
+    }
     return { kid: version.versionId, key: await importSigningKey(parseSigningKeyJwk(version.value)) };
   }
 }

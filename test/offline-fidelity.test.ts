@@ -92,3 +92,31 @@ describe("the Lambda invoke port", () => {
     expect(reply.headers.get("access-control-allow-origin")).toBeNull();
   });
 });
+
+describe("serverless-offline's own HTTP port, behind the gateway proxy", () => {
+  // A page that finds this port (by scanning 127.0.0.1) must not get the CORS approval that the
+  // proxy in front withholds: from another port of localhost it would read /welcome with the cookie.
+  it("approves no preflight from a web page", async () => {
+    const reply = await fetch(`${service.offlineUrl}/signin`, {
+      method: "OPTIONS",
+      headers: { origin: "http://localhost:5173", "access-control-request-method": "POST" },
+    });
+
+    expect(reply.headers.get("access-control-allow-origin")).toBeNull();
+    expect(reply.headers.get("access-control-allow-credentials")).toBeNull();
+  });
+
+  it("lets no web page read an answer", async () => {
+    const browser = new Client(service.baseUrl);
+    await browser.signIn("user1", "password1");
+
+    const reply = await fetch(`${service.offlineUrl}/welcome`, {
+      headers: { origin: "http://localhost:5173", cookie: `token=${await browser.token()}` },
+    });
+
+    expect(reply.status).toBe(200);
+    expect(await reply.text()).toBe("Welcome user1!");
+    expect(reply.headers.get("access-control-allow-origin")).toBeNull();
+    expect(reply.headers.get("access-control-allow-credentials")).toBeNull();
+  });
+});

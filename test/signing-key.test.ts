@@ -79,6 +79,24 @@ describe("reads of the store", () => {
 });
 
 describe("kids", () => {
+  it("refuses to sign with a current version whose id cannot be a kid, which no token could name", async () => {
+    // AWS takes any 32 to 64 characters as a ClientRequestToken, so `put-secret-value` by hand can
+    // make such a version AWSCURRENT without the rotation's checks.
+    secrets.store.putSecretValue({
+      SecretId: KEY_SECRET,
+      ClientRequestToken: "manual key of 2026-11-29, by ops",
+      SecretString: newSigningKeyJwk(),
+    });
+    try {
+      await expect(ring.current()).rejects.toMatchObject({
+        code: "service_unavailable",
+        cause: { name: "UnusableSecretError" },
+      });
+    } finally {
+      rotate();
+    }
+  });
+
   it("refuses a kid of the wrong shape without reading the store", async () => {
     await ring.current();
     const wrongShapes = [

@@ -21,6 +21,8 @@ export interface Service {
   readonly baseUrl: string;
   /** serverless-offline's Lambda invoke endpoint (LAMBDA_PORT). */
   readonly lambdaUrl: string;
+  /** serverless-offline's own HTTP port, behind the gateway proxy of baseUrl. */
+  readonly offlineUrl: string;
   readonly secrets: LocalSecretsManager;
   readonly dynamodb: LocalDynamoDB;
   /** The tables the handlers use, through the real SDK (for arranging and checking state). */
@@ -144,6 +146,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
   return {
     baseUrl: `http://127.0.0.1:${gateway.port}`,
     lambdaUrl: `http://127.0.0.1:${lambdaPort}`,
+    offlineUrl: `http://127.0.0.1:${offlinePort}`,
     secrets,
     dynamodb,
     store,
