@@ -21,7 +21,7 @@ const WARM_ROUNDS = 15;
 const PLUGIN_OPTIONS = ["exclude", "packager", "outputWorkFolder", "outputFileExtension", "plugins"];
 /**
  * A region and credentials, as Lambda puts them in every function's environment; and no notice that
- * the SDK's 2027 releases need Node 22, which Lambda runs and this machine may not.
+ * the SDK's 2027 releases need Node 22; Lambda runs 24, this machine may run 20.
  */
 const AWS_ENV = {
   AWS_REGION: "us-east-1",
