@@ -15,13 +15,12 @@ import {
   PutSecretValueCommand,
 } from "@aws-sdk/client-secrets-manager";
 import { afterAll, describe, expect, it } from "vitest";
-import { ensureDevSecrets } from "../local/dev-secrets.ts";
 import { localClient } from "../local/sdk-env.ts";
 import { LocalSecretsManager } from "../local/secrets-endpoint.ts";
 import { loadConfig } from "../shared/config.ts";
 import { passwordMatches } from "../shared/passwords.ts";
 import { Client } from "./support/client.ts";
-import { freePort, startTables } from "./support/service.ts";
+import { ensureDevKeyOn, freePort, startTables } from "./support/service.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "sjwt-local-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -72,12 +71,14 @@ describe("local Secrets Manager endpoint", () => {
   it("keeps its secrets in its file across restarts", async () => {
     const file = join(dir, "persist.json");
     const config = loadConfig({});
-    const first = new LocalSecretsManager({ port: 0, dataFile: file });
-    expect(ensureDevSecrets(first.store, config)).toEqual([config.signingKeySecretId]);
+    const first = await new LocalSecretsManager({ port: 0, dataFile: file }).start();
+    expect(await ensureDevKeyOn(first, config)).toBe(true);
     const key = first.store.getSecretValue({ SecretId: config.signingKeySecretId });
+    await first.stop();
 
-    const second = new LocalSecretsManager({ port: 0, dataFile: file });
-    expect(ensureDevSecrets(second.store, config)).toEqual([]);
+    const second = await new LocalSecretsManager({ port: 0, dataFile: file }).start();
+    expect(await ensureDevKeyOn(second, config)).toBe(false);
+    await second.stop();
     expect(second.store.getSecretValue({ SecretId: config.signingKeySecretId })).toEqual(key);
     expect(JSON.parse(String(key.SecretString))).toMatchObject({
       kty: "oct",
@@ -123,7 +124,7 @@ describe("local Secrets Manager endpoint, seen from a web page", () => {
     ["loopback on another port", "127.0.0.1:1"],
   ])("refuses a request whose Host is %s, and reads nothing", async (_name, host) => {
     const secrets = await new LocalSecretsManager({ port: 0 }).start();
-    ensureDevSecrets(secrets.store, loadConfig({}));
+    await ensureDevKeyOn(secrets, loadConfig({}));
     try {
       const answer = await rawCall(secrets.port, host.replace("PORT", String(secrets.port)), "GetSecretValue", {
         SecretId: "serverless-jwt-auth/dev/signing-key",
@@ -143,7 +144,7 @@ describe("local Secrets Manager endpoint, seen from a web page", () => {
     "answers a request addressed to %s",
     async (host) => {
       const secrets = await new LocalSecretsManager({ port: 0 }).start();
-      ensureDevSecrets(secrets.store, loadConfig({}));
+      await ensureDevKeyOn(secrets, loadConfig({}));
       try {
         const answer = await rawCall(secrets.port, host.replace("PORT", String(secrets.port)), "GetSecretValue", {
           SecretId: "serverless-jwt-auth/dev/signing-key",
