@@ -14,6 +14,7 @@ import {
   sessionFromAuthorizer,
 } from "../shared/authorizer.ts";
 import { ServiceUnavailableError, UnauthorizedError } from "../shared/errors.ts";
+import { captureStdout } from "./support/handler-checks.ts";
 import { authorizerEvent, httpApiEvent, loadContainer } from "./support/in-process.ts";
 import { devKey, mintToken, nowSeconds } from "./support/tokens.ts";
 
@@ -32,11 +33,7 @@ afterAll(async () => {
 });
 
 function captureLog() {
-  lines = [];
-  vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
-    lines.push(String(chunk));
-    return true;
-  });
+  lines = captureStdout();
 }
 
 afterEach(() => {
