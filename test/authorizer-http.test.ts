@@ -13,9 +13,12 @@ let service: Service;
 /** user2, signed in: its /me requests mark where the backend's log has got to. */
 let marker: Client;
 
-// Cache age 0 and no stale window: a fault injected at the endpoint is met by the next request.
+// Cache age 0 and no stale window: a fault injected at the endpoint is met by the next request;
+// a short pause after a failed read lets the next test in soon after the fault is cleared.
 beforeAll(async () => {
-  service = await startService({ env: { SECRET_CACHE_SECONDS: "0", SECRET_STALE_SECONDS: "0" } });
+  service = await startService({
+    env: { SECRET_CACHE_SECONDS: "0", SECRET_STALE_SECONDS: "0", SECRET_RETRY_MS: "100" },
+  });
   marker = new Client(service.baseUrl);
   expect((await marker.signIn("user2", "password2")).status).toBe(200);
 });
@@ -36,7 +39,7 @@ async function waitFor(what: string, done: () => boolean): Promise<void> {
 
 /**
  * Sends user2's /me until it is let in: at once, unless a fault at the store was just cleared
- * (after a failed read the key cache waits a second before it asks the store again).
+ * (after a failed read the key cache waits SECRET_RETRY_MS before it asks the store again).
  */
 async function userTwoLetIn(): Promise<void> {
   for (let tries = 0; (await marker.request("GET", "/me")).status !== 200; tries++) {
