@@ -1,10 +1,10 @@
 import { UnauthorizedError } from "./errors.ts";
 
 /** Default name of the session cookie, as in the tutorial (SESSION_COOKIE_NAME changes it). */
-export const TOKEN_COOKIE = "token";
+const TOKEN_COOKIE = "token";
 
 /** No JWT of ours comes near this; anything longer is refused before any parsing. */
-export const MAX_TOKEN_LENGTH = 4096;
+const MAX_TOKEN_LENGTH = 4096;
 
 // The one place the cookie's attributes are written, so the cookie set at sign-in and the one
 // cleared at logout cannot drift apart. Secure is kept locally too: browsers and curl treat
