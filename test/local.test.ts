@@ -3,7 +3,6 @@
  * SDK), `npm run users -- add`, and `npm start` itself, started and stopped with Ctrl-C.
  */
 
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
@@ -20,6 +19,7 @@ import { LocalSecretsManager } from "../local/secrets-endpoint.ts";
 import { loadConfig } from "../shared/config.ts";
 import { passwordMatches } from "../shared/passwords.ts";
 import { Client } from "./support/client.ts";
+import { runCommand } from "./support/command.ts";
 import { ensureDevKeyOn, freePort, startTables } from "./support/service.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "sjwt-local-"));
@@ -201,29 +201,12 @@ describe("local Secrets Manager endpoint, seen from a web page", () => {
   });
 });
 
-function run(args: string[], env: Record<string, string>, input?: string) {
-  const child = spawn(process.execPath, ["--import", "tsx", ...args], {
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
-    stdio: ["pipe", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  child.stderr.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  if (input !== undefined) child.stdin.end(input);
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  return { child, exited, output: () => output };
-}
-
 describe("npm run users -- add", () => {
   it("adds a user with a piped password as a scrypt hash in the users table, keeping the others", async () => {
     const config = loadConfig({});
     const { dynamodb, store } = await startTables(config);
     try {
-      const cli = run(
+      const cli = runCommand(
         ["local/users-cli.ts", "add", "alice"],
         { LOCAL_DYNAMODB_PORT: String(dynamodb.port), LOCAL_SECRETS_PORT: "1" },
         "s3cret-alice\n",
@@ -242,7 +225,7 @@ describe("npm run users -- add", () => {
   });
 
   it("refuses a username no account can have", async () => {
-    const cli = run(["local/users-cli.ts", "add", "../evil"], { LOCAL_SECRETS_PORT: "1" }, "x\n");
+    const cli = runCommand(["local/users-cli.ts", "add", "../evil"], { LOCAL_SECRETS_PORT: "1" }, "x\n");
     expect(await cli.exited).toBe(1);
     expect(cli.output()).toMatch(/username/);
   });
@@ -271,7 +254,7 @@ describe("npm start", () => {
     const [port, secretsPort, dynamodbPort] = [await freePort(), await freePort(), await freePort()];
     const dataFile = join(dir, "start.json");
     const socket = join(dir, "lambda-invoke-dev.sock");
-    const start = run(["local/start.ts"], {
+    const start = runCommand(["local/start.ts"], {
       PORT: String(port),
       LOCAL_SECRETS_PORT: String(secretsPort),
       LOCAL_SECRETS_FILE: dataFile,
