@@ -11,10 +11,9 @@ import { pathToFileURL } from "node:url";
 import { type AttributeValue, GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { decodeJwt, jwtVerify, SignJWT } from "jose";
 import jsonwebtoken from "jsonwebtoken";
-import { ensureTables, seedDemoUsers } from "../local/dev-data.ts";
-import { ensureDevSecrets } from "../local/dev-secrets.ts";
+import { ensureDevKey, ensureTables, seedDemoUsers } from "../local/dev-data.ts";
 import { LocalDynamoDB } from "../local/dynamodb-endpoint.ts";
-import { localDynamoClient, localSdkEnvironment } from "../local/sdk-env.ts";
+import { localClient, localDynamoClient, localSdkEnvironment } from "../local/sdk-env.ts";
 import { LocalSecretsManager } from "../local/secrets-endpoint.ts";
 import { loadConfig } from "../shared/config.ts";
 import { SCRYPT_PARAMS } from "../shared/passwords.ts";
@@ -72,9 +71,10 @@ export async function measureWarm(
   const dynamodb = await new LocalDynamoDB({ port: 0 }).start();
   Object.assign(process.env, environment, localSdkEnvironment(secrets.url, dynamodb.url));
   const dynamodbClient = localDynamoClient(dynamodb.url);
+  const secretsClient = localClient(secrets.url);
   try {
     const config = loadConfig(process.env);
-    ensureDevSecrets(secrets.store, config);
+    await ensureDevKey(secretsClient, config);
     await ensureTables(dynamodbClient, config);
     await seedDemoUsers(dynamodbClient, config);
 
@@ -178,6 +178,7 @@ export async function measureWarm(
     return { us: { ...medians("verify"), ...medians("tables") }, ms: medians("signin", 1 / 1000), counts };
   } finally {
     dynamodbClient.destroy();
+    secretsClient.destroy();
     await Promise.all([secrets.stop(), dynamodb.stop()]);
   }
 }

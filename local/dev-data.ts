@@ -33,7 +33,7 @@ const TABLES = JSON.parse(readFileSync(new URL("../shared/tables.json", import.m
 >;
 
 /** The tables of serverless.yml's resources, by the names the configuration gives them. */
-export function tableNames(config: Config): Record<string, string> {
+function tableNames(config: Config): Record<string, string> {
   return {
     UsersTable: config.usersTable,
     SessionsTable: config.sessionsTable,

@@ -1,7 +1,7 @@
 import { UnauthorizedError } from "./errors.ts";
 
 /** Default name of the session cookie, as in the tutorial (SESSION_COOKIE_NAME changes it). */
-export const TOKEN_COOKIE = "token";
+const TOKEN_COOKIE = "token";
 
 /** No JWT of ours comes near this; anything longer is refused before any parsing. */
 export const MAX_TOKEN_LENGTH = 4096;

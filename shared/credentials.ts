@@ -7,7 +7,7 @@ export const USERNAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
 export const MAX_PASSWORD_LENGTH = 256;
 
 /** A sign-in body is two short strings; anything larger is refused unread. */
-export const MAX_BODY_BYTES = 4096;
+const MAX_BODY_BYTES = 4096;
 
 export interface Credentials {
   readonly username: string;

@@ -85,7 +85,7 @@ export function sessionIssued(
 }
 
 /** The one place where an error becomes a response. Unexpected errors say nothing but an id. */
-export function errorResponse(err: unknown, requestId: string): HttpResult {
+function errorResponse(err: unknown, requestId: string): HttpResult {
   if (err instanceof HttpError) {
     const result = json(err.statusCode, { error: err.code, message: err.message });
     result.headers = { ...result.headers, ...err.headers };

@@ -6,9 +6,9 @@ import { BadRequestError, HttpError, UnauthorizedError } from "./errors.ts";
 import type { CryptoKey, SigningKey } from "./signing-key.ts";
 
 /** The only algorithm this service signs or accepts. */
-export const ALGORITHM = "HS256";
+const ALGORITHM = "HS256";
 /** The `typ` header of our session tokens, so no other JWT signed with the key passes for one. */
-export const TOKEN_TYPE = "session+jwt";
+const TOKEN_TYPE = "session+jwt";
 
 export type TokenPolicy = Pick<
   Config,
@@ -31,7 +31,7 @@ export interface Session extends SessionIdentity {
 }
 
 /** What a session id looks like: at least 128 random bits, base64url. */
-export const SID_PATTERN = /^[A-Za-z0-9_-]{22,64}$/;
+const SID_PATTERN = /^[A-Za-z0-9_-]{22,64}$/;
 
 /** A freshly signed session token. */
 export interface IssuedToken {

@@ -14,6 +14,7 @@ import {
   sessionFromAuthorizer,
 } from "../shared/authorizer.ts";
 import { ServiceUnavailableError, UnauthorizedError } from "../shared/errors.ts";
+import { captureStdout } from "./support/handler-checks.ts";
 import { authorizerEvent, httpApiEvent, loadContainer } from "./support/in-process.ts";
 import { devKey, mintToken, nowSeconds } from "./support/tokens.ts";
 
@@ -21,8 +22,10 @@ let lines: string[];
 let container: Awaited<ReturnType<typeof loadContainer>>;
 let authorize: (event: AuthorizerEvent) => Promise<unknown>;
 
+// No cache, no stale window and no pause after a failed read: the key-outage test leaves nothing
+// behind that could refuse the next test's session, whatever the order.
 beforeAll(async () => {
-  container = await loadContainer({ SECRET_CACHE_SECONDS: "0", SECRET_STALE_SECONDS: "0" });
+  container = await loadContainer({ SECRET_CACHE_SECONDS: "0", SECRET_STALE_SECONDS: "0", SECRET_RETRY_MS: "0" });
   authorize = (await import("../functions/authorize.ts")).handler;
 });
 
@@ -32,11 +35,7 @@ afterAll(async () => {
 });
 
 function captureLog() {
-  lines = [];
-  vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
-    lines.push(String(chunk));
-    return true;
-  });
+  lines = captureStdout();
 }
 
 afterEach(() => {

@@ -5,6 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { assertNotCrossSite } from "../shared/cross-site.ts";
 import { httpHandler, json } from "../shared/http.ts";
+import { captureStdout } from "./support/handler-checks.ts";
 import { httpApiEvent } from "./support/in-process.ts";
 
 const ALLOWED = ["https://app.example.com"];
@@ -72,11 +73,7 @@ describe("httpHandler with refuseCrossSite", () => {
   let lines: string[];
 
   beforeEach(() => {
-    lines = [];
-    vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
-      lines.push(String(chunk));
-      return true;
-    });
+    lines = captureStdout();
   });
 
   afterEach(() => {

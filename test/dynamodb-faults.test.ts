@@ -8,19 +8,17 @@ import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import type { DynamoFault } from "../local/dynamodb-endpoint.ts";
 import { loadConfig } from "../shared/config.ts";
+import { captureStdout, expectUnavailable } from "./support/handler-checks.ts";
 import { httpApiEvent, loadContainer, signInEvent } from "./support/in-process.ts";
 import { startTables } from "./support/service.ts";
 import { devKey, liveToken, nowSeconds } from "./support/tokens.ts";
 
 let container: Awaited<ReturnType<typeof loadContainer>>;
-const logLines: string[] = [];
+let logLines: string[] = [];
 
 beforeAll(async () => {
   container = await loadContainer({ DYNAMODB_TIMEOUT_MS: "300" });
-  vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
-    logLines.push(String(chunk));
-    return true;
-  });
+  logLines = captureStdout();
 });
 
 afterEach(async () => {
@@ -44,16 +42,6 @@ const withCookie = (path: string, method: string, token: string) =>
     cookies: [`token=${token}`],
     requestContext: { http: { method, path } } as never,
   });
-
-function expectUnavailable(result: Result): void {
-  expect(result.statusCode).toBe(503);
-  expect(result.headers).toMatchObject({ "Retry-After": "5", "Cache-Control": "no-store" });
-  expect(JSON.parse(String(result.body))).toEqual({
-    error: "service_unavailable",
-    message: "The service is temporarily unavailable. Try again shortly.",
-  });
-  expect(result.cookies).toBeUndefined();
-}
 
 const faults: [string, DynamoFault | "stopped"][] = [
   ["throttling", { kind: "throttle" }],

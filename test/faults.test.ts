@@ -7,6 +7,7 @@
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Fault } from "../local/secrets-endpoint.ts";
+import { captureStdout, expectUnavailable } from "./support/handler-checks.ts";
 import { httpApiEvent, loadContainer, signInEvent } from "./support/in-process.ts";
 import { devKey, KEY_SECRET, liveToken, mintToken } from "./support/tokens.ts";
 
@@ -20,7 +21,7 @@ const RETRY_MS = 1000;
 
 let container: Awaited<ReturnType<typeof loadContainer>>;
 let goodKey: string;
-const logLines: string[] = [];
+let logLines: string[] = [];
 
 beforeAll(async () => {
   // Faked before the handlers load, so the caches' clock is the fake one too.
@@ -32,10 +33,7 @@ beforeAll(async () => {
     SECRET_RETRY_MS: String(RETRY_MS),
   });
   goodKey = String(container.secrets.store.getSecretValue({ SecretId: KEY_SECRET }).SecretString);
-  vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
-    logLines.push(String(chunk));
-    return true;
-  });
+  logLines = captureStdout();
 });
 
 afterEach(async () => {
@@ -62,16 +60,6 @@ async function welcome(token: string) {
   return (await container.handlers.welcome(
     httpApiEvent({ rawPath: "/welcome", cookies: [`token=${token}`] }),
   )) as APIGatewayProxyStructuredResultV2;
-}
-
-function expectUnavailable(result: APIGatewayProxyStructuredResultV2) {
-  expect(result.statusCode).toBe(503);
-  expect(result.headers).toMatchObject({ "Retry-After": "5", "Cache-Control": "no-store" });
-  expect(JSON.parse(String(result.body))).toEqual({
-    error: "service_unavailable",
-    message: "The service is temporarily unavailable. Try again shortly.",
-  });
-  expect(result.cookies).toBeUndefined();
 }
 
 const signIn = async () =>

@@ -2,16 +2,13 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { BadRequestError, ServiceUnavailableError } from "../shared/errors.ts";
 import { httpHandler, sessionIssued, text } from "../shared/http.ts";
+import { captureStdout } from "./support/handler-checks.ts";
 import { httpApiEvent } from "./support/in-process.ts";
 
 let lines: string[];
 
 beforeEach(() => {
-  lines = [];
-  vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
-    lines.push(String(chunk));
-    return true;
-  });
+  lines = captureStdout();
 });
 
 afterEach(() => {

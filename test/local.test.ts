@@ -3,7 +3,6 @@
  * SDK), `npm run users -- add`, and `npm start` itself, started and stopped with Ctrl-C.
  */
 
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
@@ -15,14 +14,14 @@ import {
   PutSecretValueCommand,
 } from "@aws-sdk/client-secrets-manager";
 import { afterAll, describe, expect, it } from "vitest";
-import { ensureDevSecrets } from "../local/dev-secrets.ts";
 import { freePort } from "../local/free-port.ts";
 import { localClient } from "../local/sdk-env.ts";
 import { LocalSecretsManager } from "../local/secrets-endpoint.ts";
 import { loadConfig } from "../shared/config.ts";
 import { passwordMatches } from "../shared/passwords.ts";
 import { Client } from "./support/client.ts";
-import { startTables } from "./support/service.ts";
+import { runCommand } from "./support/command.ts";
+import { ensureDevKeyOn, startTables } from "./support/service.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "sjwt-local-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -73,12 +72,14 @@ describe("local Secrets Manager endpoint", () => {
   it("keeps its secrets in its file across restarts", async () => {
     const file = join(dir, "persist.json");
     const config = loadConfig({});
-    const first = new LocalSecretsManager({ port: 0, dataFile: file });
-    expect(ensureDevSecrets(first.store, config)).toEqual([config.signingKeySecretId]);
+    const first = await new LocalSecretsManager({ port: 0, dataFile: file }).start();
+    expect(await ensureDevKeyOn(first, config)).toBe(true);
     const key = first.store.getSecretValue({ SecretId: config.signingKeySecretId });
+    await first.stop();
 
-    const second = new LocalSecretsManager({ port: 0, dataFile: file });
-    expect(ensureDevSecrets(second.store, config)).toEqual([]);
+    const second = await new LocalSecretsManager({ port: 0, dataFile: file }).start();
+    expect(await ensureDevKeyOn(second, config)).toBe(false);
+    await second.stop();
     expect(second.store.getSecretValue({ SecretId: config.signingKeySecretId })).toEqual(key);
     expect(JSON.parse(String(key.SecretString))).toMatchObject({
       kty: "oct",
@@ -124,7 +125,7 @@ describe("local Secrets Manager endpoint, seen from a web page", () => {
     ["loopback on another port", "127.0.0.1:1"],
   ])("refuses a request whose Host is %s, and reads nothing", async (_name, host) => {
     const secrets = await new LocalSecretsManager({ port: 0 }).start();
-    ensureDevSecrets(secrets.store, loadConfig({}));
+    await ensureDevKeyOn(secrets, loadConfig({}));
     try {
       const answer = await rawCall(secrets.port, host.replace("PORT", String(secrets.port)), "GetSecretValue", {
         SecretId: "serverless-jwt-auth/dev/signing-key",
@@ -144,7 +145,7 @@ describe("local Secrets Manager endpoint, seen from a web page", () => {
     "answers a request addressed to %s",
     async (host) => {
       const secrets = await new LocalSecretsManager({ port: 0 }).start();
-      ensureDevSecrets(secrets.store, loadConfig({}));
+      await ensureDevKeyOn(secrets, loadConfig({}));
       try {
         const answer = await rawCall(secrets.port, host.replace("PORT", String(secrets.port)), "GetSecretValue", {
           SecretId: "serverless-jwt-auth/dev/signing-key",
@@ -201,29 +202,12 @@ describe("local Secrets Manager endpoint, seen from a web page", () => {
   });
 });
 
-function run(args: string[], env: Record<string, string>, input?: string) {
-  const child = spawn(process.execPath, ["--import", "tsx", ...args], {
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
-    stdio: ["pipe", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  child.stderr.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  if (input !== undefined) child.stdin.end(input);
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  return { child, exited, output: () => output };
-}
-
 describe("npm run users -- add", () => {
   it("adds a user with a piped password as a scrypt hash in the users table, keeping the others", async () => {
     const config = loadConfig({});
     const { dynamodb, store } = await startTables(config);
     try {
-      const cli = run(
+      const cli = runCommand(
         ["local/users-cli.ts", "add", "alice"],
         { LOCAL_DYNAMODB_PORT: String(dynamodb.port), LOCAL_SECRETS_PORT: "1" },
         "s3cret-alice\n",
@@ -242,7 +226,7 @@ describe("npm run users -- add", () => {
   });
 
   it("refuses a username no account can have", async () => {
-    const cli = run(["local/users-cli.ts", "add", "../evil"], { LOCAL_SECRETS_PORT: "1" }, "x\n");
+    const cli = runCommand(["local/users-cli.ts", "add", "../evil"], { LOCAL_SECRETS_PORT: "1" }, "x\n");
     expect(await cli.exited).toBe(1);
     expect(cli.output()).toMatch(/username/);
   });
@@ -271,7 +255,7 @@ describe("npm start", () => {
     const [port, secretsPort, dynamodbPort] = [await freePort(), await freePort(), await freePort()];
     const dataFile = join(dir, "start.json");
     const socket = join(dir, "lambda-invoke-dev.sock");
-    const start = run(["local/start.ts"], {
+    const start = runCommand(["local/start.ts"], {
       PORT: String(port),
       LOCAL_SECRETS_PORT: String(secretsPort),
       LOCAL_SECRETS_FILE: dataFile,

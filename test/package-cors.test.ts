@@ -3,39 +3,24 @@
  * packages the defaults): CORS with credentials for exactly those origins, the settings passed on
  * to the functions, and a page bundle that stays small.
  */
-import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { packageInto } from "./support/package.ts";
 
 const folder = mkdtempSync(join(tmpdir(), "sls-package-cors-"));
-const workFolder = `.esbuild-package-cors-${process.pid}`;
 let resources: Record<string, { Properties: Record<string, unknown> }>;
 
 beforeAll(async () => {
-  await promisify(execFile)(
-    process.execPath,
-    ["node_modules/osls/bin/serverless.js", "package", "--stage", "dev", "--package", folder],
-    {
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        ESBUILD_WORK_FOLDER: workFolder,
-        SLS_TELEMETRY_DISABLED: "1",
-        ALLOWED_ORIGINS: "https://app.example.com, https://admin.example.com",
-        SESSION_COOKIE_NAME: "__Host-token",
-      },
-      timeout: 110_000,
-    },
-  );
-  resources = JSON.parse(readFileSync(join(folder, "cloudformation-template-update-stack.json"), "utf8")).Resources;
+  resources = await packageInto(folder, {
+    ALLOWED_ORIGINS: "https://app.example.com, https://admin.example.com",
+    SESSION_COOKIE_NAME: "__Host-token",
+  });
 });
 
 afterAll(() => {
   rmSync(folder, { recursive: true, force: true });
-  rmSync(workFolder, { recursive: true, force: true });
 });
 
 describe("the packaged template with ALLOWED_ORIGINS", () => {

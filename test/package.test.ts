@@ -4,13 +4,12 @@
  * rotation resources and roles, read as data; and the bundles each function's zip ships, held to
  * the size and content promises of docs/performance.md.
  */
-import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import JSZip from "jszip";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { packageInto } from "./support/package.ts";
 
 type Resource = {
   Type: string;
@@ -26,31 +25,14 @@ interface Statement {
 }
 
 const folder = mkdtempSync(join(tmpdir(), "sls-package-"));
-const workFolder = `.esbuild-package-${process.pid}`;
 let resources: Record<string, Resource>;
 
 beforeAll(async () => {
-  await promisify(execFile)(
-    process.execPath,
-    ["node_modules/osls/bin/serverless.js", "package", "--stage", "dev", "--package", folder],
-    {
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        ESBUILD_WORK_FOLDER: workFolder,
-        KEY_ROTATION_DAYS: "7",
-        SLS_TELEMETRY_DISABLED: "1",
-      },
-      timeout: 110_000,
-    },
-  );
-  const template = JSON.parse(readFileSync(join(folder, "cloudformation-template-update-stack.json"), "utf8"));
-  resources = template.Resources;
+  resources = await packageInto<Resource>(folder, { KEY_ROTATION_DAYS: "7" });
 });
 
 afterAll(() => {
   rmSync(folder, { recursive: true, force: true });
-  rmSync(workFolder, { recursive: true, force: true });
 });
 
 function resource(name: string): Resource {

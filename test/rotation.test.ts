@@ -11,7 +11,6 @@ import {
   type SecretsManagerClient,
 } from "@aws-sdk/client-secrets-manager";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
-import { ensureDevSecrets } from "../local/dev-secrets.ts";
 import { LOCAL_ROTATION_LAMBDA_ARN, rotateSecretOperation } from "../local/rotate-secret.ts";
 import { localClient } from "../local/sdk-env.ts";
 import { LocalSecretsManager } from "../local/secrets-endpoint.ts";
@@ -21,6 +20,7 @@ import { parseRotationEvent, type RotationStep, rotateSigningKey } from "../shar
 import { secretVersionReader } from "../shared/secret-cache.ts";
 import { SigningKeyRing } from "../shared/signing-key.ts";
 import { issueSessionToken, verifySessionToken } from "../shared/token.ts";
+import { ensureDevKeyOn } from "./support/service.ts";
 import { KEY_SECRET } from "./support/tokens.ts";
 
 let secrets: LocalSecretsManager;
@@ -34,7 +34,7 @@ beforeEach(async () => {
     extraOperations: { RotateSecret: rotateSecretOperation((): string => local.url) },
   });
   secrets = await local.start();
-  ensureDevSecrets(secrets.store, loadConfig({ STAGE: "dev" }));
+  await ensureDevKeyOn(secrets, loadConfig({ STAGE: "dev" }));
   client = localClient(secrets.url);
 });
 

@@ -5,12 +5,13 @@
  * Date is faked, so the test moves the clock past the cache age instead of waiting for it.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { ensureDevSecrets } from "../local/dev-secrets.ts";
 import { localSdkEnvironment } from "../local/sdk-env.ts";
 import { LocalSecretsManager } from "../local/secrets-endpoint.ts";
 import { loadConfig } from "../shared/config.ts";
 import type { HttpEvent, HttpResult } from "../shared/http.ts";
+import { captureStdout } from "./support/handler-checks.ts";
 import { httpApiEvent } from "./support/in-process.ts";
+import { ensureDevKeyOn } from "./support/service.ts";
 import { devKey, mintToken } from "./support/tokens.ts";
 
 const CACHE_SECONDS = 60;
@@ -31,7 +32,7 @@ async function newContainer(): Promise<(event: HttpEvent) => Promise<HttpResult>
 
 beforeAll(async () => {
   secrets = await new LocalSecretsManager({ port: 0 }).start();
-  ensureDevSecrets(secrets.store, loadConfig({ STAGE: "dev" }));
+  await ensureDevKeyOn(secrets, loadConfig({ STAGE: "dev" }));
 });
 
 afterAll(async () => {
@@ -46,11 +47,7 @@ beforeEach(() => {
   });
   vi.useFakeTimers({ toFake: ["Date"], now: Date.now() });
   // The handlers log one line per request on stdout: kept here, so they can be checked.
-  logLines = [];
-  vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
-    logLines.push(String(chunk));
-    return true;
-  });
+  logLines = captureStdout();
   secrets.resetCalls();
 });
 

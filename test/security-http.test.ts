@@ -3,10 +3,9 @@
  * of the logs of a whole flow: no token, password, key, cookie header or body is ever printed.
  */
 import { randomBytes } from "node:crypto";
-import { connect } from "node:net";
 import jsonwebtoken from "jsonwebtoken";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { Client, type Reply } from "./support/client.ts";
+import { Client, type Reply, rawHttp } from "./support/client.ts";
 import { type Service, startService } from "./support/service.ts";
 import { devKey, liveToken, mintToken, nowSeconds } from "./support/tokens.ts";
 
@@ -104,7 +103,8 @@ describe("absurd cookie headers over HTTP", () => {
     ["control characters", () => "token=\u0001\u0002"],
     ["two token cookies", () => "token=a.b.c; token=d.e.f"],
   ])("answers %s with a 4xx and no token", async (_name, cookie) => {
-    const reply = await rawRequest(
+    const reply = await rawHttp(
+      service.baseUrl,
       `GET /welcome HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: ${cookie()}\r\nConnection: close\r\n\r\n`,
     );
     expect(reply.status).toBeGreaterThanOrEqual(400);
@@ -113,23 +113,6 @@ describe("absurd cookie headers over HTTP", () => {
     expect(reply.body).not.toMatch(/node_modules|\.ts:\d|\.mjs|at .*\(|stack/i);
   });
 });
-
-/** Sends bytes as they are, since fetch refuses to send some hostile headers at all. */
-function rawRequest(request: string): Promise<{ status: number; head: string; body: string }> {
-  const { port } = new URL(service.baseUrl);
-  return new Promise((resolve, reject) => {
-    const socket = connect(Number(port), "127.0.0.1", () => socket.write(request));
-    const chunks: Buffer[] = [];
-    socket.setTimeout(20_000, () => socket.destroy(new Error("no answer")));
-    socket.on("data", (chunk: Buffer) => chunks.push(chunk));
-    socket.on("error", reject);
-    socket.on("close", () => {
-      const text = Buffer.concat(chunks).toString("latin1");
-      const [head = "", body = ""] = text.split("\r\n\r\n", 2);
-      resolve({ status: Number(head.split(" ")[1]), head, body });
-    });
-  });
-}
 
 describe("sign-in abuse over HTTP", () => {
   it("refuses a form post with 415", async () => {

@@ -3,11 +3,11 @@
  * the real SDK reading and writing the local DynamoDB endpoint: each way of ending a session is
  * refused at the next refresh (the checkpoint), while /welcome stays a signature check by default.
  */
-import { spawn } from "node:child_process";
 import { decodeJwt } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import demoUsers from "../local/demo-users.json" with { type: "json" };
 import { Client, type Reply } from "./support/client.ts";
+import { runCommand } from "./support/command.ts";
 import { type Service, startService } from "./support/service.ts";
 import { devKey, liveToken, mintToken, nowSeconds } from "./support/tokens.ts";
 
@@ -67,27 +67,13 @@ function expectSignedOut(reply: Reply, message = "Signed out."): void {
   expect(attributes).toEqual(["httponly", "max-age=0", "path=/", "samesite=strict", "secure", "token="]);
 }
 
-function usersCli(args: string[], input?: string) {
-  const child = spawn(process.execPath, ["--import", "tsx", "local/users-cli.ts", ...args], {
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      LOCAL_DYNAMODB_PORT: String(service.dynamodb.port),
-      LOCAL_SECRETS_PORT: String(service.secrets.port),
-    },
-    stdio: ["pipe", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  child.stderr.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  child.stdin.end(input ?? "");
-  return new Promise<{ code: number | null; output: string }>((resolve) =>
-    child.once("exit", (code) => resolve({ code, output })),
+async function usersCli(args: string[], input?: string) {
+  const cli = runCommand(
+    ["local/users-cli.ts", ...args],
+    { LOCAL_DYNAMODB_PORT: String(service.dynamodb.port), LOCAL_SECRETS_PORT: String(service.secrets.port) },
+    input ?? "",
   );
+  return { code: await cli.exited, output: cli.output() };
 }
 
 describe("sign-in", () => {

@@ -7,12 +7,12 @@
 import { randomUUID } from "node:crypto";
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { ensureDevSecrets } from "../local/dev-secrets.ts";
 import { localClient } from "../local/sdk-env.ts";
 import { LocalSecretsManager } from "../local/secrets-endpoint.ts";
 import { loadConfig } from "../shared/config.ts";
 import { secretVersionReader } from "../shared/secret-cache.ts";
 import { newSigningKeyJwk, SigningKeyRing, UNKNOWN_KID_RETRY_MS } from "../shared/signing-key.ts";
+import { ensureDevKeyOn } from "./support/service.ts";
 import { KEY_SECRET } from "./support/tokens.ts";
 
 const CACHE_MS = 60_000;
@@ -24,7 +24,7 @@ let ring: SigningKeyRing;
 
 beforeAll(async () => {
   secrets = await new LocalSecretsManager({ port: 0 }).start();
-  ensureDevSecrets(secrets.store, loadConfig({ STAGE: "dev" }));
+  await ensureDevKeyOn(secrets, loadConfig({ STAGE: "dev" }));
   client = localClient(secrets.url);
 });
 

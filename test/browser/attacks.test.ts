@@ -6,7 +6,7 @@
  */
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchChromium, localhostUrl, type OtherSite, startOtherSite } from "../support/browser.ts";
+import { launchChromium, localhostUrl, type OtherSite, signInOnPage, startOtherSite } from "../support/browser.ts";
 import { type Service, startService } from "../support/service.ts";
 
 let service: Service;
@@ -43,12 +43,7 @@ afterAll(async () => {
 /** A victim signed in on the page, and a second tab on which the attacker's page will open. */
 async function signedInVictim(): Promise<{ context: BrowserContext; attacker: Page; token: string }> {
   const context = await browser.newContext();
-  const page = await context.newPage();
-  await page.goto(`${url}/`);
-  await page.fill("#username", "user1");
-  await page.fill("#password", "password1");
-  await page.click("#signin-button");
-  await expect.poll(() => page.textContent("#who")).toBe("user1");
+  await signInOnPage(context, url);
   const token = (await context.cookies(url)).find((cookie) => cookie.name === "token")?.value;
   expect(token).toBeDefined();
   return { context, attacker: await context.newPage(), token: String(token) };

@@ -1,7 +1,7 @@
 /** The page with SESSION_COOKIE_NAME=__Host-token: Chromium accepts the prefixed cookie and the flow works. */
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchChromium, localhostUrl } from "../support/browser.ts";
+import { launchChromium, localhostUrl, signInOnPage } from "../support/browser.ts";
 import { type Service, startService } from "../support/service.ts";
 
 let service: Service;
@@ -23,12 +23,7 @@ describe("SESSION_COOKIE_NAME=__Host-token in Chromium", () => {
   it("stores the prefixed cookie host-only, greets with it, and clears it at logout", async () => {
     const url = localhostUrl(service.baseUrl);
     const context = await browser.newContext();
-    const page = await context.newPage();
-    await page.goto(`${url}/`);
-    await page.fill("#username", "user1");
-    await page.fill("#password", "password1");
-    await page.click("#signin-button");
-    await expect.poll(() => page.textContent("#who")).toBe("user1");
+    const page = await signInOnPage(context, url);
 
     const cookies = await context.cookies(url);
     expect(cookies.map((cookie) => cookie.name)).toEqual(["__Host-token"]);

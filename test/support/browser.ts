@@ -7,7 +7,8 @@
 import { existsSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { type Browser, chromium } from "playwright-core";
+import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import { expect } from "vitest";
 
 /** Launches headless Chromium with a fresh profile. Throws, saying how to install it, when there is none. */
 export async function launchChromium(): Promise<Browser> {
@@ -64,4 +65,15 @@ export function startOtherSite(pages: Readonly<Record<string, string>>): Promise
 /** The service's URL as a browser should use it: http://localhost, a secure context of its own site. */
 export function localhostUrl(baseUrl: string): string {
   return baseUrl.replace("://127.0.0.1:", "://localhost:");
+}
+
+/** Opens the page at `url` in a new tab of `context` and signs user1 in with its form; resolves once it greets them. */
+export async function signInOnPage(context: BrowserContext, url: string): Promise<Page> {
+  const page = await context.newPage();
+  await page.goto(`${url}/`);
+  await page.fill("#username", "user1");
+  await page.fill("#password", "password1");
+  await page.click("#signin-button");
+  await expect.poll(() => page.textContent("#who")).toBe("user1");
+  return page;
 }

@@ -4,17 +4,16 @@
  * that calls this gets its own container (Vitest isolates modules per file).
  */
 import type { APIGatewayProxyEventV2, APIGatewayRequestAuthorizerEventV2 } from "aws-lambda";
-import { ensureDevSecrets } from "../../local/dev-secrets.ts";
 import { localSdkEnvironment } from "../../local/sdk-env.ts";
 import { LocalSecretsManager } from "../../local/secrets-endpoint.ts";
 import { loadConfig } from "../../shared/config.ts";
-import { startTables } from "./service.ts";
+import { ensureDevKeyOn, startTables } from "./service.ts";
 
 export async function loadContainer(env: Record<string, string> = {}) {
   const secrets = await new LocalSecretsManager({ port: 0 }).start();
   const fullEnv = { STAGE: "dev", ...env };
   const config = loadConfig(fullEnv);
-  ensureDevSecrets(secrets.store, config);
+  await ensureDevKeyOn(secrets, config);
   const { dynamodb, store } = await startTables(config);
   Object.assign(process.env, fullEnv, localSdkEnvironment(secrets.url, dynamodb.url));
   const [signin, welcome, refresh, logout, logoutEverywhere, runtime] = await Promise.all([

@@ -7,12 +7,11 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { rmSync } from "node:fs";
-import { ensureTables, seedDemoUsers } from "../../local/dev-data.ts";
-import { ensureDevSecrets } from "../../local/dev-secrets.ts";
+import { ensureDevKey, ensureTables, seedDemoUsers } from "../../local/dev-data.ts";
 import { LocalDynamoDB } from "../../local/dynamodb-endpoint.ts";
 import { freePort } from "../../local/free-port.ts";
 import { GatewayProxy, httpApiCors } from "../../local/gateway-proxy.ts";
-import { localDynamoClient, localSdkEnvironment } from "../../local/sdk-env.ts";
+import { localClient, localDynamoClient, localSdkEnvironment } from "../../local/sdk-env.ts";
 import { type AsyncOperation, LocalSecretsManager } from "../../local/secrets-endpoint.ts";
 import { type Config, loadConfig } from "../../shared/config.ts";
 import { SessionTables } from "../../shared/session-tables.ts";
@@ -59,6 +58,16 @@ export async function startTables(config: Config, given?: LocalDynamoDB) {
   return { dynamodb, store: new SessionTables(client, config) };
 }
 
+/** Creates the dev signing key on a local Secrets Manager endpoint through the SDK, as npm start does. */
+export async function ensureDevKeyOn(secrets: LocalSecretsManager, config: Config): Promise<boolean> {
+  const client = localClient(secrets.url);
+  try {
+    return await ensureDevKey(client, config);
+  } finally {
+    client.destroy();
+  }
+}
+
 let instances = 0;
 
 export async function startService(options: ServiceOptions = {}): Promise<Service> {
@@ -70,7 +79,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
       ...(options.extraOperations ? { extraOperations: options.extraOperations } : {}),
     }).start());
   const config = loadConfig(env);
-  ensureDevSecrets(secrets.store, config);
+  await ensureDevKeyOn(secrets, config);
   const { dynamodb, store } = await startTables(config, options.dynamodb);
   const [offlinePort, lambdaPort] = [await freePort(), await freePort()];
   const workFolder = `.esbuild-test-${process.pid}-${instances++}`;
