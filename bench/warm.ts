@@ -5,18 +5,18 @@
  * are judged by. A new measure is one entry in a group of `groups` (a cost) or one `fetchesDuring`
  * (a count).
  */
-import { createHmac, scrypt, timingSafeEqual } from "node:crypto";
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { type AttributeValue, GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { decodeJwt, jwtVerify, SignJWT } from "jose";
 import jsonwebtoken from "jsonwebtoken";
-import { ensureDevKey, ensureTables, seedDemoUsers } from "../local/dev-data.ts";
+import { ensureDevKey, ensureTables } from "../local/dev-data.ts";
 import { LocalDynamoDB } from "../local/dynamodb-endpoint.ts";
 import { localClient, localDynamoClient, localSdkEnvironment } from "../local/sdk-env.ts";
 import { LocalSecretsManager } from "../local/secrets-endpoint.ts";
 import { loadConfig } from "../shared/config.ts";
-import { SCRYPT_PARAMS } from "../shared/passwords.ts";
+import { hashPassword, verifyPassword } from "../shared/passwords.ts";
 import { SessionTables } from "../shared/session-tables.ts";
 import { importSigningKey } from "../shared/signing-key.ts";
 import { authorizerEvent, httpApiEvent, signInEvent } from "../test/support/in-process.ts";
@@ -76,7 +76,11 @@ export async function measureWarm(
     const config = loadConfig(process.env);
     await ensureDevKey(secretsClient, config);
     await ensureTables(dynamodbClient, config);
-    await seedDemoUsers(dynamodbClient, config);
+    // A user of the bench's own with a random password: no demo credential in shipped code.
+    const tables = new SessionTables(dynamodbClient, config);
+    const [user, password] = ["bench", randomBytes(18).toString("base64url")];
+    const passwordHash = await hashPassword(password);
+    await tables.addUser(user, passwordHash, Date.now());
 
     let containers = 0;
     /** A new container: a fresh, never-imported copy of the function's bundle. */
@@ -99,7 +103,7 @@ export async function measureWarm(
 
     const bundles = ["signin", "welcome", "refresh", "authorize"].map(container);
     const [signin, welcome, refresh, authorize] = (await Promise.all(bundles)) as [Handler, Handler, Handler, Handler];
-    const signInRequest = signInEvent({ username: "user1", password: "password1" });
+    const signInRequest = signInEvent({ username: user, password });
     const signedIn = await call(signin, signInRequest, 200);
     const token = /^token=([^;]+)/.exec(signedIn.cookies?.[0] ?? "")?.[1] ?? "";
 
@@ -111,9 +115,9 @@ export async function measureWarm(
     const claims = decodeJwt(token);
     const tutorialSecret = Buffer.from(key.bytes).toString("base64url");
     const tutorialToken = jsonwebtoken.sign(claims, tutorialSecret);
-    const tables = new SessionTables(dynamodbClient, config);
     /** A token with 20 s left, inside the refresh window, of a live session, as refresh would get it. */
-    const inWindow = async () => liveToken(tables, key, { now: Math.floor(Date.now() / 1000) - 280 });
+    const inWindow = async () =>
+      liveToken(tables, key, { now: Math.floor(Date.now() / 1000) - 280, claims: { sub: user } });
     const welcomeEvent = withCookie("GET", "/welcome", token);
     const authorizeEvent = authorizerEvent({ cookies: [`token=${token}`] });
     let refreshToken = await inWindow();
@@ -141,7 +145,7 @@ export async function measureWarm(
           await jwtVerify(refreshToken, cryptoKey, { algorithms: ["HS256"] });
           await Promise.all([
             read(config.sessionsTable, { sid: { S: String(claims.sid) } }),
-            read(config.usersTable, { username: { S: "user1" } }),
+            read(config.usersTable, { username: { S: user } }),
           ]);
           await new SignJWT(claims).setProtectedHeader({ alg: "HS256" }).sign(cryptoKey);
         },
@@ -149,12 +153,7 @@ export async function measureWarm(
       // A successful sign-in beside one scrypt derivation at the configured cost.
       signin: {
         signin_warm: () => call(signin, signInRequest, 200),
-        scrypt_floor: () =>
-          new Promise((resolve, reject) =>
-            scrypt("password1", "a salt", 32, { ...SCRYPT_PARAMS, maxmem: 64 << 20 }, (err, out) =>
-              err ? reject(err) : resolve(out),
-            ),
-          ),
+        scrypt_floor: () => verifyPassword(password, passwordHash),
       },
     };
     const caseNames = Object.values(groups).flatMap((cases) => Object.keys(cases));
