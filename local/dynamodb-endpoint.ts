@@ -8,21 +8,10 @@
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { createRequire } from "node:module";
 import type { Socket } from "node:net";
+import { FaultInjection } from "./fault-injection.ts";
 import { addressedToLoopback } from "./loopback-host.ts";
 
 export const DEFAULT_PORT = 4567;
-
-/** A fault the endpoint injects into the operations it serves. */
-export type DynamoFault =
-  | { kind: "none" }
-  /** Answers ThrottlingException (HTTP 400), as a table over its on-demand limits does. */
-  | { kind: "throttle" }
-  /** Answers an AWS error of the given type and status, e.g. InternalServerError (500). */
-  | { kind: "error"; type: string; statusCode?: number }
-  /** Waits this long before answering normally. */
-  | { kind: "delay"; ms: number }
-  /** Drops the connection without an answer, as an unreachable endpoint does. */
-  | { kind: "hang-up" };
 
 type Dynalite = (options: Record<string, unknown>) => Server;
 const dynalite = createRequire(import.meta.url)("dynalite") as Dynalite;
@@ -36,10 +25,7 @@ export interface LocalDynamoDBOptions {
 }
 
 /** A running local DynamoDB endpoint. */
-export class LocalDynamoDB {
-  /** Calls served, by operation name (faulted calls included). */
-  readonly calls = new Map<string, number>();
-  #fault: DynamoFault = { kind: "none" };
+export class LocalDynamoDB extends FaultInjection {
   readonly #server: Server;
   readonly #sockets = new Set<Socket>();
   readonly #options: LocalDynamoDBOptions;
@@ -47,6 +33,7 @@ export class LocalDynamoDB {
   #listening = false;
 
   constructor(options: LocalDynamoDBOptions = {}) {
+    super();
     this.#options = options;
     // Tables are ACTIVE at once: nothing waits for a CREATING state that means nothing locally.
     this.#server = dynalite({
@@ -71,20 +58,6 @@ export class LocalDynamoDB {
 
   get port(): number {
     return this.#port;
-  }
-
-  /** Number of calls of one operation since start (or the last resetCalls). */
-  count(operation: string): number {
-    return this.calls.get(operation) ?? 0;
-  }
-
-  resetCalls(): void {
-    this.calls.clear();
-  }
-
-  /** Makes every following call fail (or wait) as described, until set back to `none`. */
-  setFault(fault: DynamoFault): void {
-    this.#fault = fault;
   }
 
   /** Starts listening (again, after stop(), on the same port, with the same data). */
@@ -131,8 +104,7 @@ export class LocalDynamoDB {
     }
     const target = String(req.headers["x-amz-target"] ?? "");
     const operation = target.slice(target.indexOf(".") + 1);
-    this.calls.set(operation, (this.calls.get(operation) ?? 0) + 1);
-    const fault = this.#fault;
+    const fault = this.recordCall(operation);
     if (fault.kind === "hang-up") {
       req.socket.destroy();
       return;

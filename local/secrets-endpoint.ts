@@ -7,22 +7,11 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
+import { FaultInjection } from "./fault-injection.ts";
 import { addressedToLoopback } from "./loopback-host.ts";
 import { AwsError, SecretStore } from "./secrets-data.ts";
 
 export const DEFAULT_PORT = 4566; // LocalStack's, so LocalStack can stand in for this endpoint
-
-/** A fault the endpoint injects into the operations it serves. */
-export type Fault =
-  | { kind: "none" }
-  /** Answers ThrottlingException (HTTP 400), as a busy account does. */
-  | { kind: "throttle" }
-  /** Answers an AWS error of the given type and status, e.g. AccessDeniedException. */
-  | { kind: "error"; type: string; statusCode?: number }
-  /** Waits this long before answering normally. */
-  | { kind: "delay"; ms: number }
-  /** Drops the connection without an answer, as a dead endpoint does. */
-  | { kind: "hang-up" };
 
 type Operation = (store: SecretStore, input: Record<string, unknown>) => Record<string, unknown>;
 
@@ -51,11 +40,8 @@ export interface LocalSecretsManagerOptions {
 const MAX_BODY = 1024 * 1024;
 
 /** A running local Secrets Manager endpoint. */
-export class LocalSecretsManager {
+export class LocalSecretsManager extends FaultInjection {
   readonly store: SecretStore;
-  /** Calls served, by operation name (faulted calls included). */
-  readonly calls = new Map<string, number>();
-  #fault: Fault = { kind: "none" };
   #server: Server | undefined;
   readonly #sockets = new Set<Socket>();
   readonly #options: LocalSecretsManagerOptions;
@@ -63,6 +49,7 @@ export class LocalSecretsManager {
   #port = 0;
 
   constructor(options: LocalSecretsManagerOptions = {}) {
+    super();
     this.#options = options;
     this.#extraOperations = new Map(Object.entries(options.extraOperations ?? {}));
     this.store = new SecretStore(options.dataFile);
@@ -74,20 +61,6 @@ export class LocalSecretsManager {
 
   get port(): number {
     return this.#port;
-  }
-
-  /** Number of calls of one operation since start (or the last resetCalls). */
-  count(operation: string): number {
-    return this.calls.get(operation) ?? 0;
-  }
-
-  resetCalls(): void {
-    this.calls.clear();
-  }
-
-  /** Makes every following call fail (or wait) as described, until set back to `none`. */
-  setFault(fault: Fault): void {
-    this.#fault = fault;
   }
 
   /** Starts listening (again, after stop(), on the same port). Rejects with EADDRINUSE. */
@@ -145,8 +118,7 @@ export class LocalSecretsManager {
       const target = String(req.headers["x-amz-target"] ?? "");
       const operation = target.startsWith("secretsmanager.") ? target.slice("secretsmanager.".length) : "";
       const body = await readBody(req);
-      this.calls.set(operation, (this.calls.get(operation) ?? 0) + 1);
-      const fault = this.#fault;
+      const fault = this.recordCall(operation);
       if (fault.kind === "hang-up") {
         req.socket.destroy();
         return;

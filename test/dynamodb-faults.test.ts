@@ -6,7 +6,7 @@
  */
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import type { DynamoFault } from "../local/dynamodb-endpoint.ts";
+import type { Fault } from "../local/fault-injection.ts";
 import { loadConfig } from "../shared/config.ts";
 import { captureStdout, expectUnavailable } from "./support/handler-checks.ts";
 import { httpApiEvent, loadContainer, signInEvent } from "./support/in-process.ts";
@@ -43,7 +43,7 @@ const withCookie = (path: string, method: string, token: string) =>
     requestContext: { http: { method, path } } as never,
   });
 
-const faults: [string, DynamoFault | "stopped"][] = [
+const faults: [string, Fault | "stopped"][] = [
   ["throttling", { kind: "throttle" }],
   ["an internal error", { kind: "error", type: "InternalServerError", statusCode: 500 }],
   ["access denied", { kind: "error", type: "AccessDeniedException" }],
@@ -53,7 +53,7 @@ const faults: [string, DynamoFault | "stopped"][] = [
   ["an endpoint that is gone", "stopped"],
 ];
 
-async function inject(fault: DynamoFault | "stopped"): Promise<void> {
+async function inject(fault: Fault | "stopped"): Promise<void> {
   if (fault === "stopped") await container.dynamodb.stop();
   else container.dynamodb.setFault(fault);
 }

@@ -6,7 +6,7 @@
  */
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import type { Fault } from "../local/secrets-endpoint.ts";
+import type { Fault } from "../local/fault-injection.ts";
 import { captureStdout, expectUnavailable } from "./support/handler-checks.ts";
 import { httpApiEvent, loadContainer, signInEvent } from "./support/in-process.ts";
 import { devKey, KEY_SECRET, liveToken, mintToken } from "./support/tokens.ts";
