@@ -10,6 +10,7 @@ import type {
   APIGatewaySimpleAuthorizerWithContextResult,
 } from "aws-lambda";
 import { HttpError } from "./errors.ts";
+import { requestHeader } from "./headers.ts";
 import type { HttpEvent } from "./http.ts";
 import { describeError, log } from "./log.ts";
 import type { Session } from "./token.ts";
@@ -49,12 +50,11 @@ export function sessionContext(session: Session): SessionContext {
  */
 export function authorizerCookies(event: AuthorizerEvent): string[] {
   if (Array.isArray(event.cookies)) return event.cookies;
-  for (const [name, value] of Object.entries(event.headers ?? {})) {
-    if (name.toLowerCase() === "cookie" && typeof value === "string") {
-      return value.split(";").map((cookie) => cookie.trim());
-    }
-  }
-  return [];
+  return (
+    requestHeader(event, "cookie")
+      ?.split(";")
+      .map((cookie) => cookie.trim()) ?? []
+  );
 }
 
 /**

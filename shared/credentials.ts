@@ -1,4 +1,5 @@
 import { BadRequestError, PayloadTooLargeError, UnauthorizedError, UnsupportedMediaTypeError } from "./errors.ts";
+import { requestHeader } from "./headers.ts";
 import type { HttpEvent } from "./http.ts";
 
 /** What a username may be: also what a token's `sub` must be. */
@@ -16,13 +17,6 @@ export interface Credentials {
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
-function header(event: HttpEvent, name: string): string | undefined {
-  for (const [key, value] of Object.entries(event.headers ?? {})) {
-    if (key.toLowerCase() === name && typeof value === "string") return value;
-  }
-  return undefined;
-}
-
 /**
  * Reads `{"username","password"}` from a sign-in request. Throws UnsupportedMediaTypeError
  * unless the body is declared `application/json` (HTML forms and text/plain posts, which
@@ -31,7 +25,7 @@ function header(event: HttpEvent, name: string): string | undefined {
  * and UnauthorizedError `invalid_credentials` for strings no account can have.
  */
 export function parseCredentials(event: HttpEvent): Credentials {
-  const contentType = header(event, "content-type")?.split(";")[0]?.trim().toLowerCase();
+  const contentType = requestHeader(event, "content-type")?.split(";")[0]?.trim().toLowerCase();
   if (contentType !== "application/json") {
     throw new UnsupportedMediaTypeError("unsupported_media_type", "Send the credentials as application/json.");
   }

@@ -6,16 +6,15 @@
  * their answers: a cross-site link to /logout would still clear it.
  */
 import { ForbiddenError } from "./errors.ts";
+import { requestHeader } from "./headers.ts";
 import type { HttpEvent } from "./http.ts";
 
 // Pages served over http are only ours on a developer's machine; API Gateway is https only.
 const LOOPBACK_HOST = /^(localhost|127\.0\.0\.1|\[::1\])(:\d{1,5})?$/;
 
+// Origins, hosts and Sec-Fetch-Site compare without case or surrounding space.
 function header(event: HttpEvent, name: string): string | undefined {
-  for (const [key, value] of Object.entries(event.headers ?? {})) {
-    if (key.toLowerCase() === name && typeof value === "string") return value.trim().toLowerCase();
-  }
-  return undefined;
+  return requestHeader(event, name)?.trim().toLowerCase();
 }
 
 /** The origins of this service as a browser names them: https on the request's Host, http too on loopback. */
