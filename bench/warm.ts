@@ -15,10 +15,10 @@ import { ensureDevKey, ensureTables } from "../local/dev-data.ts";
 import { LocalDynamoDB } from "../local/dynamodb-endpoint.ts";
 import { localClient, localDynamoClient, localSdkEnvironment } from "../local/sdk-env.ts";
 import { LocalSecretsManager } from "../local/secrets-endpoint.ts";
-import { loadConfig } from "../shared/config.ts";
-import { hashPassword, verifyPassword } from "../shared/passwords.ts";
-import { SessionTables } from "../shared/session-tables.ts";
-import { importSigningKey } from "../shared/signing-key.ts";
+import { SessionTables } from "../shared/aws/session-tables.ts";
+import { loadConfig } from "../shared/core/config.ts";
+import { hashPassword, verifyPassword } from "../shared/core/passwords.ts";
+import { importSigningKey } from "../shared/core/signing-key.ts";
 import { authorizerEvent, httpApiEvent, signInEvent } from "../test/support/in-process.ts";
 import { devKey, liveToken } from "../test/support/tokens.ts";
 

@@ -6,14 +6,15 @@
  * key store (or, with REVOCATION_CHECK=every-request, a table) cannot be read (API Gateway's 500).
  * Reads the cookie named SESSION_COOKIE_NAME. See docs/authorizer.md.
  */
-import { authorizerCookies, authorizerHandler, sessionContext } from "../shared/authorizer.ts";
-import { readSessionToken } from "../shared/cookies.ts";
-import { config, deps, nowSeconds } from "../shared/runtime.ts";
-import { checkSession } from "../shared/session.ts";
+
+import { checkSession } from "../shared/core/session.ts";
+import { authorizerCookies, authorizerHandler, sessionContext } from "../shared/http/authorizer.ts";
+import { readSessionToken } from "../shared/http/cookies.ts";
+import { config, deps } from "../shared/runtime.ts";
 
 export const handler = authorizerHandler(async (event, facts) => {
   const token = readSessionToken(authorizerCookies(event), config.sessionCookieName);
-  const session = await checkSession(deps, token, nowSeconds());
+  const session = await checkSession(deps, token);
   facts.user = session.user;
   return sessionContext(session);
 });

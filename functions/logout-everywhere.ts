@@ -5,16 +5,17 @@
  * 403 cross_site_request (cookie and sessions untouched) when another site's page sent it;
  * 503 service_unavailable when the key or the tables cannot be used.
  */
-import { clearedSessionCookie, readSessionToken } from "../shared/cookies.ts";
-import { httpHandler, json } from "../shared/http.ts";
-import { config, deps, nowMs } from "../shared/runtime.ts";
-import { endAllSessions } from "../shared/session.ts";
+
+import { endAllSessions } from "../shared/core/session.ts";
+import { clearedSessionCookie, readSessionToken } from "../shared/http/cookies.ts";
+import { httpHandler, json } from "../shared/http/handler.ts";
+import { config, deps } from "../shared/runtime.ts";
 
 export const handler = httpHandler(
   "logout-everywhere",
   async (event, facts) => {
     const token = readSessionToken(event.cookies, config.sessionCookieName);
-    facts.user = await endAllSessions(deps, token, nowMs());
+    facts.user = await endAllSessions(deps, token);
     return json(200, { message: "Signed out everywhere." }, [clearedSessionCookie(config.sessionCookieName)]);
   },
   { refuseCrossSite: config.allowedOrigins },

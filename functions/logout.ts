@@ -5,15 +5,15 @@
  * session untouched) when another site's page sent it; 503 service_unavailable (cookie kept) when
  * the session cannot be ended.
  */
-import { clearedSessionCookie } from "../shared/cookies.ts";
-import { httpHandler, json } from "../shared/http.ts";
-import { config, deps, nowSeconds } from "../shared/runtime.ts";
-import { endSession } from "../shared/session.ts";
+import { endSessions } from "../shared/core/session.ts";
+import { clearedSessionCookie, logoutTokens } from "../shared/http/cookies.ts";
+import { httpHandler, json } from "../shared/http/handler.ts";
+import { config, deps } from "../shared/runtime.ts";
 
 export const handler = httpHandler(
   "logout",
   async (event) => {
-    await endSession(deps, event.cookies, config.sessionCookieName, nowSeconds());
+    await endSessions(deps, logoutTokens(event.cookies, config.sessionCookieName));
     return json(200, { message: "Signed out." }, [clearedSessionCookie(config.sessionCookieName)]);
   },
   { refuseCrossSite: config.allowedOrigins },

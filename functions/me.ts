@@ -4,8 +4,8 @@
  * runs (401 or 403, its own bodies). The template for a route of your own: no token code, no
  * jose, no AWS SDK. See docs/authorizer.md.
  */
-import { sessionFromAuthorizer } from "../shared/authorizer.ts";
-import { httpHandler, json } from "../shared/http.ts";
+import { sessionFromAuthorizer } from "../shared/http/authorizer.ts";
+import { httpHandler, json } from "../shared/http/handler.ts";
 
 export const handler = httpHandler("me", async (event, facts) => {
   const session = sessionFromAuthorizer(event);

@@ -7,7 +7,7 @@
 import html from "../page/index.html";
 import css from "../page/page.css";
 import script from "../page/page.ts?browser";
-import { httpHandler, pageFile } from "../shared/http.ts";
+import { httpHandler, pageFile } from "../shared/http/handler.ts";
 
 const FILES: Readonly<Record<string, { type: string; body: string }>> = {
   "/page.js": { type: "text/javascript; charset=utf-8", body: script },

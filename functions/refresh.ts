@@ -5,16 +5,17 @@
  * session_revoked (logged out, logged out everywhere, user removed or password changed);
  * 403 cross_site_request; 503 service_unavailable when no key can be read or the tables cannot be used.
  */
-import { readSessionToken } from "../shared/cookies.ts";
-import { httpHandler, sessionIssued } from "../shared/http.ts";
-import { config, deps, nowSeconds } from "../shared/runtime.ts";
-import { refreshSession } from "../shared/session.ts";
+
+import { refreshSession } from "../shared/core/session.ts";
+import { readSessionToken } from "../shared/http/cookies.ts";
+import { httpHandler, sessionIssued } from "../shared/http/handler.ts";
+import { config, deps } from "../shared/runtime.ts";
 
 export const handler = httpHandler(
   "refresh",
   async (event, facts) => {
     const token = readSessionToken(event.cookies, config.sessionCookieName);
-    const issued = await refreshSession(deps, token, nowSeconds());
+    const issued = await refreshSession(deps, token);
     facts.user = issued.user;
     return sessionIssued(issued, config);
   },

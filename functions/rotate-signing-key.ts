@@ -4,8 +4,8 @@
  * Secrets Manager retries it. Logs the step and the error, never a key.
  */
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { describeError, log } from "../shared/log.ts";
-import { parseRotationEvent, rotateSigningKey } from "../shared/rotation.ts";
+import { parseRotationEvent, rotateSigningKey } from "../shared/aws/rotation.ts";
+import { describeError, log } from "../shared/core/log.ts";
 
 const client = new SecretsManagerClient({});
 

@@ -5,16 +5,17 @@
  * 400 invalid_json / invalid_request; 403 cross_site_request; 413 payload_too_large;
  * 415 unsupported_media_type; 503 service_unavailable when the secret store or a table cannot be used.
  */
-import { parseCredentials } from "../shared/credentials.ts";
-import { httpHandler, sessionIssued } from "../shared/http.ts";
-import { config, deps, nowMs } from "../shared/runtime.ts";
-import { signIn } from "../shared/session.ts";
+
+import { signIn } from "../shared/core/session.ts";
+import { httpHandler, sessionIssued } from "../shared/http/handler.ts";
+import { parseCredentials } from "../shared/http/request.ts";
+import { config, deps } from "../shared/runtime.ts";
 
 export const handler = httpHandler(
   "signin",
   async (event, facts) => {
     const credentials = parseCredentials(event);
-    const issued = await signIn(deps, credentials, nowMs());
+    const issued = await signIn(deps, credentials);
     facts.user = issued.user;
     return sessionIssued(issued, config);
   },

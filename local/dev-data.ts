@@ -15,9 +15,9 @@ import {
   waitUntilTableExists,
 } from "@aws-sdk/client-dynamodb";
 import { CreateSecretCommand, DescribeSecretCommand, type SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import type { Config } from "../shared/config.ts";
-import { SessionTables } from "../shared/session-tables.ts";
-import { newSigningKeyJwk } from "../shared/signing-key.ts";
+import { SessionTables } from "../shared/aws/session-tables.ts";
+import type { Config } from "../shared/core/config.ts";
+import { newSigningKeyJwk } from "../shared/core/signing-key.ts";
 
 interface TableResource {
   Properties: {
@@ -27,7 +27,7 @@ interface TableResource {
   };
 }
 
-const TABLES = JSON.parse(readFileSync(new URL("../shared/tables.json", import.meta.url), "utf8")) as Record<
+const TABLES = JSON.parse(readFileSync(new URL("../shared/aws/tables.json", import.meta.url), "utf8")) as Record<
   string,
   TableResource
 >;

@@ -6,7 +6,7 @@
  */
 import { parseArgs } from "node:util";
 import { RotateSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { loadConfig } from "../shared/config.ts";
+import { loadConfig } from "../shared/core/config.ts";
 import { LOCAL_ROTATION_LAMBDA_ARN } from "./rotate-secret.ts";
 import { useLocalEndpointUnless } from "./sdk-env.ts";
 

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { ROTATION_STEPS, rotateSigningKey } from "../shared/rotation.ts";
+import { ROTATION_STEPS, rotateSigningKey } from "../shared/aws/rotation.ts";
 import { localClient } from "./sdk-env.ts";
 import { AwsError, clientRequestToken, REGION, type SecretStore } from "./secrets-data.ts";
 import type { AsyncOperation } from "./secrets-endpoint.ts";

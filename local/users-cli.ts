@@ -16,11 +16,11 @@
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { loadConfig } from "../shared/config.ts";
-import { MAX_PASSWORD_LENGTH, USERNAME_PATTERN } from "../shared/credentials.ts";
-import { hashPassword, isPasswordHash } from "../shared/passwords.ts";
-import { SessionTables } from "../shared/session-tables.ts";
+import { loadConfig } from "../shared/core/config.ts";
+import { MAX_PASSWORD_LENGTH, USERNAME_PATTERN } from "../shared/core/credentials.ts";
+import { hashPassword, isPasswordHash } from "../shared/core/passwords.ts";
 import { useLocalEndpointUnless } from "./sdk-env.ts";
+import { UserAdmin } from "./user-admin.ts";
 
 const usage =
   "usage: npm run users -- add|passwd|revoke|remove|unlock <username> | list | import   [--stage dev] [--aws]";
@@ -59,7 +59,7 @@ async function newPassword(): Promise<string> {
 }
 
 /** Adds each well-formed entry whose name is free; never replaces a user already in the table. */
-async function importUsers(users: SessionTables, json: string): Promise<{ added: number; skipped: number }> {
+async function importUsers(users: UserAdmin, json: string): Promise<{ added: number; skipped: number }> {
   const parsed: unknown = JSON.parse(json);
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
     throw new Error('import reads a JSON object {"<username>": "<scrypt hash>"} on stdin');
@@ -90,7 +90,7 @@ async function main(): Promise<void> {
   const config = loadConfig({ ...process.env, ...(values.stage ? { STAGE: values.stage } : {}) });
   useLocalEndpointUnless(values.aws);
   const client = new DynamoDBClient({});
-  const users = new SessionTables(client, { ...config, dynamodbTimeoutMs: 10_000 });
+  const users = new UserAdmin(client, { ...config, dynamodbTimeoutMs: 10_000 });
   const name = String(username);
   const missing = () => new Error(`no user ${name} in ${config.usersTable}`);
   try {

@@ -1,16 +1,17 @@
 /**
- * What one Lambda container keeps between invocations: its configuration, one Secrets Manager
- * client and the signing keys it reads (cached), one DynamoDB client and the session store on it.
- * Only handlers import this module; everything else in shared/ takes its dependencies as arguments.
+ * The one place that wires the AWS adapters into the core's use cases for the functions: what one
+ * Lambda container keeps between invocations (its configuration, one Secrets Manager client and
+ * the signing keys it reads, one DynamoDB client and the session store on it, the clock). Only
+ * handlers import this module; everything else in shared/ takes its dependencies as arguments.
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { defaultProvider } from "./aws-credentials.ts";
-import { loadConfig } from "./config.ts";
-import { type CacheOptions, secretVersionReader } from "./secret-cache.ts";
-import type { SessionDeps } from "./session.ts";
-import { SessionTables } from "./session-tables.ts";
-import { SigningKeyRing } from "./signing-key.ts";
+import { defaultProvider } from "./aws/aws-credentials.ts";
+import { SigningKeyRing } from "./aws/key-ring.ts";
+import { type CacheOptions, secretVersionReader } from "./aws/secret-cache.ts";
+import { SessionTables } from "./aws/session-tables.ts";
+import { loadConfig } from "./core/config.ts";
+import type { SessionDeps } from "./core/session.ts";
 
 /** Throws ConfigError, naming the variable, at cold start: a bad setting never serves a request. */
 export const config = loadConfig(process.env);
@@ -34,7 +35,7 @@ function cacheOptions(name: string): CacheOptions {
 }
 
 /** The signing keys, from the signing-key secret (AWSCURRENT signs, AWSPREVIOUS still verifies). */
-const signingKeys = new SigningKeyRing(
+export const signingKeys = new SigningKeyRing(
   secretVersionReader(client, config.signingKeySecretId, config.secretTimeoutMs),
   cacheOptions("signing-key"),
 );
@@ -51,14 +52,9 @@ const dynamodb = new DynamoDBClient({
 });
 
 /** What the handlers hand to the session use cases, built once per container. */
-export const deps: SessionDeps = { signingKeys, store: new SessionTables(dynamodb, config), policy: config };
-
-/** The clock of the handlers, in epoch seconds. */
-export function nowSeconds(): number {
-  return Math.floor(Date.now() / 1000);
-}
-
-/** The clock of the handlers that record when something happened, in epoch milliseconds. */
-export function nowMs(): number {
-  return Date.now();
-}
+export const deps: SessionDeps = {
+  keys: signingKeys,
+  store: new SessionTables(dynamodb, config),
+  clock: Date.now,
+  policy: config,
+};

@@ -6,15 +6,15 @@
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import jsonwebtoken from "jsonwebtoken";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { AppError, unavailable } from "../shared/core/errors.ts";
 import {
   type AuthorizerEvent,
   authorizerCookies,
   authorizerHandler,
   sessionContext,
   sessionFromAuthorizer,
-} from "../shared/authorizer.ts";
-import { ServiceUnavailableError, UnauthorizedError } from "../shared/errors.ts";
-import { captureStdout } from "./support/handler-checks.ts";
+} from "../shared/http/authorizer.ts";
+import { captureLogs } from "./support/handler-checks.ts";
 import { authorizerEvent, httpApiEvent, loadContainer } from "./support/in-process.ts";
 import { devKey, mintToken, nowSeconds } from "./support/tokens.ts";
 
@@ -35,7 +35,7 @@ afterAll(async () => {
 });
 
 function captureLog() {
-  lines = captureStdout();
+  lines = captureLogs();
 }
 
 afterEach(() => {
@@ -82,9 +82,9 @@ describe("sessionContext and sessionFromAuthorizer", () => {
       sessionContext({
         user: "user1",
         sid: "session-1",
-        issuedAt: 1_700_000_100,
-        expiresAt: 1_700_000_400,
-        authTime: 1_700_000_000,
+        issuedAt: 1_700_000_100_000,
+        expiresAt: 1_700_000_400_000,
+        authTime: 1_700_000_000_000,
       }),
     ).toEqual({ username: "user1", authTime: 1_700_000_000, expiresAt: 1_700_000_400, sid: "session-1" });
   });
@@ -145,7 +145,7 @@ describe("authorizerHandler", () => {
   it("refuses a client error with isAuthorized false and no reason, and logs its code", async () => {
     captureLog();
     const handler = authorizerHandler(async () => {
-      throw new UnauthorizedError("token_expired", "The session token has expired. Sign in again.");
+      throw new AppError("token_expired");
     });
 
     expect(await handler(event)).toEqual({ isAuthorized: false });
@@ -155,9 +155,7 @@ describe("authorizerHandler", () => {
   it("throws on a store outage rather than allowing or caching a refusal, and logs the cause", async () => {
     captureLog();
     const handler = authorizerHandler(async () => {
-      throw new ServiceUnavailableError("The service is temporarily unavailable.", {
-        cause: new Error("ThrottlingException from the store"),
-      });
+      throw unavailable(new Error("ThrottlingException from the store"));
     });
 
     await expect(handler(event)).rejects.toThrow("the session could not be checked; see the authorize log line");

@@ -1,56 +1,104 @@
 /**
- * The module boundaries the layout promises: the token module reaches no AWS SDK when bundled on
- * its own, and a file name means one thing across functions/, shared/ and local/.
+ * The direction of the house: the core (shared/core) imports neither HTTP nor AWS; the HTTP edge
+ * (shared/http) and the AWS adapters (shared/aws) import the core and not each other; no module
+ * of shared/ is part of an import cycle; a file name means one thing. Read from the sources'
+ * import statements (type imports included), so a violation fails here before it ships.
  */
-import { readdirSync } from "node:fs";
-import { parse } from "node:path";
+import { readdirSync, readFileSync } from "node:fs";
+import { dirname, join, normalize, parse } from "node:path";
 import { build } from "esbuild";
 import { describe, expect, it } from "vitest";
 
-/** The input files esbuild reaches from one entry point, bundled as the functions are. */
-async function bundleInputs(entryPoint: string): Promise<string[]> {
-  const result = await build({
-    entryPoints: [entryPoint],
-    bundle: true,
-    write: false,
-    metafile: true,
-    logLevel: "silent",
-    format: "esm",
-    platform: "node",
-    target: "node20",
-    mainFields: ["module", "main"],
-  });
-  return Object.keys(result.metafile.inputs);
+function files(folder: string): string[] {
+  return readdirSync(folder, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory() ? files(join(folder, entry.name)) : [join(folder, entry.name)],
+  );
 }
 
-const awsSdk = (inputs: string[]) => inputs.filter((input) => /node_modules\/@(aws-sdk|smithy)\//.test(input));
+const sources = files("shared").filter((file) => file.endsWith(".ts"));
 
-describe("shared/token.ts", () => {
-  it("bundles alone without a single @aws-sdk or @smithy file", async () => {
-    const inputs = await bundleInputs("shared/token.ts");
+/** What a source file imports: relative paths resolved from the repository root, packages as named. */
+function importsOf(file: string): string[] {
+  const text = readFileSync(file, "utf8");
+  const specifiers = [...text.matchAll(/(?:^|\n)\s*(?:import|export)[^;]*?from\s+"([^"]+)"|import\("([^"]+)"\)/g)].map(
+    (match) => String(match[1] ?? match[2]),
+  );
+  return specifiers.map((specifier) =>
+    specifier.startsWith(".") ? normalize(join(dirname(file), specifier)) : specifier,
+  );
+}
 
-    expect(inputs).toContain("shared/token.ts");
-    expect(inputs.some((input) => input.includes("node_modules/jose/"))).toBe(true);
-    expect(awsSdk(inputs)).toEqual([]);
+const graph = new Map(sources.map((file) => [file, importsOf(file)]));
+const layerOf = (path: string) => /^shared\/(core|http|aws)\//.exec(path)?.[1];
+
+describe("layers", () => {
+  it.each([
+    ["core", [/^shared\/(http|aws)\//, /^aws-lambda$/, /^@aws-sdk\//, /^@smithy\//, /^node:http/]],
+    ["http", [/^shared\/aws\//, /^@aws-sdk\//, /^@smithy\//, /^shared\/runtime/]],
+    ["aws", [/^shared\/http\//, /^aws-lambda$/, /^shared\/runtime/]],
+  ] as const)("shared/%s imports nothing it must not", (layer, forbidden) => {
+    const offending = [...graph].flatMap(([file, imports]) =>
+      layerOf(file) === layer
+        ? imports
+            .filter((target) => forbidden.some((rule) => rule.test(target)))
+            .map((target) => `${file} -> ${target}`)
+        : [],
+    );
+
+    expect([...graph.keys()].filter((file) => layerOf(file) === layer).length).toBeGreaterThan(2);
+    expect(offending).toEqual([]);
   });
 
-  it("differs from shared/runtime.ts, whose bundle the same check finds full of the SDK", async () => {
-    expect(awsSdk(await bundleInputs("shared/runtime.ts")).length).toBeGreaterThan(50);
+  it("has no import cycle among the modules of shared/", () => {
+    const cycles: string[] = [];
+    const state = new Map<string, "open" | "done">();
+    const visit = (file: string, path: string[]) => {
+      if (state.get(file) === "done") return;
+      if (state.get(file) === "open") {
+        cycles.push([...path.slice(path.indexOf(file)), file].join(" -> "));
+        return;
+      }
+      state.set(file, "open");
+      for (const target of graph.get(file) ?? []) if (graph.has(target)) visit(target, [...path, file]);
+      state.set(file, "done");
+    };
+    for (const file of graph.keys()) visit(file, []);
+
+    expect(cycles).toEqual([]);
+  });
+
+  it("would see a cycle: the check above reads imports, type imports included", () => {
+    expect(graph.get("shared/http/handler.ts")).toContain("shared/http/cross-site.ts");
+    expect(graph.get("shared/core/session.ts")).toContain("shared/core/ports.ts");
+  });
+
+  it("bundles the core's token module without a single @aws-sdk or @smithy file", async () => {
+    const result = await build({
+      entryPoints: ["shared/core/session.ts"],
+      bundle: true,
+      write: false,
+      metafile: true,
+      logLevel: "silent",
+      format: "esm",
+      platform: "node",
+      target: "node20",
+    });
+    const inputs = Object.keys(result.metafile.inputs);
+
+    expect(inputs.some((input) => input.includes("node_modules/jose/"))).toBe(true);
+    expect(inputs.filter((input) => /node_modules\/@(aws-sdk|smithy)\//.test(input))).toEqual([]);
   });
 });
 
 describe("file names", () => {
-  it("mean one thing: no name appears in two of functions/, shared/ and local/", () => {
-    const folders = ["functions", "shared", "local"];
+  it("mean one thing: no name appears twice among functions/, shared/ and local/", () => {
     const where = new Map<string, string[]>();
-    for (const folder of folders) {
-      for (const file of readdirSync(folder)) {
-        const name = parse(file).name; // secret-store.ts and secret-store.json are one name
-        where.set(name, [...(where.get(name) ?? []), `${folder}/${file}`]);
-      }
+    for (const file of ["functions", "shared", "local"].flatMap(files)) {
+      const name = parse(file).name; // secret-store.ts and secret-store.json are one name
+      where.set(name, [...(where.get(name) ?? []), file]);
     }
 
-    expect(where.size).toBeGreaterThan(20);
+    expect(where.size).toBeGreaterThan(30);
     expect([...where.values()].filter((paths) => paths.length > 1)).toEqual([]);
   });
 });

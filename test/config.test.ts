@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { httpApiCors } from "../local/gateway-proxy.ts";
-import { loadConfig } from "../shared/config.ts";
-import { ConfigError } from "../shared/errors.ts";
+import { loadConfig } from "../shared/core/config.ts";
+import { ConfigError } from "../shared/core/errors.ts";
 
 describe("loadConfig", () => {
   it("has the tutorial's defaults: 300 s tokens, a 30 s refresh window, and stage-scoped names", () => {

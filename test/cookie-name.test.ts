@@ -5,13 +5,14 @@
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { captureLogs } from "./support/handler-checks.ts";
 import { authorizerEvent, httpApiEvent, loadContainer, signInEvent } from "./support/in-process.ts";
 import { devKey, liveToken, mintToken, nowSeconds } from "./support/tokens.ts";
 
 let container: Awaited<ReturnType<typeof loadContainer>>;
 
 beforeAll(async () => {
-  vi.spyOn(process.stdout, "write").mockImplementation(() => true); // the request log lines
+  captureLogs(); // the request log lines
   container = await loadContainer({ SESSION_COOKIE_NAME: "__Host-token" });
 });
 

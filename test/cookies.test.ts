@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { clearedSessionCookie, readSessionToken, sessionCookie } from "../shared/cookies.ts";
+import { clearedSessionCookie, readSessionToken, sessionCookie } from "../shared/http/cookies.ts";
 
 describe("session cookies", () => {
   it("sets the token HttpOnly, Secure, SameSite=Strict on Path=/", () => {
@@ -37,6 +37,6 @@ describe("session cookies", () => {
     ["two tokens", ["token=a", "token=b"], "ambiguous_token"],
     ["a token over 4 KB", [`token=${"a".repeat(4097)}`], "invalid_token"],
   ])("refuses %s", (_name, cookies, code) => {
-    expect(() => readSessionToken(cookies)).toThrow(expect.objectContaining({ statusCode: 401, code }));
+    expect(() => readSessionToken(cookies)).toThrow(expect.objectContaining({ status: 401, code }));
   });
 });

@@ -3,9 +3,9 @@
  * Gateway delivers them, and its place in httpHandler: a refused request never reaches the handler.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { assertNotCrossSite } from "../shared/cross-site.ts";
-import { httpHandler, json } from "../shared/http.ts";
-import { captureStdout } from "./support/handler-checks.ts";
+import { assertNotCrossSite } from "../shared/http/cross-site.ts";
+import { httpHandler, json } from "../shared/http/handler.ts";
+import { captureLogs } from "./support/handler-checks.ts";
 import { httpApiEvent } from "./support/in-process.ts";
 
 const ALLOWED = ["https://app.example.com"];
@@ -17,7 +17,7 @@ const event = (headers: Record<string, string>) =>
     requestContext: { http: { method: "POST", path: "/logout" } } as never,
   });
 
-const refusal = expect.objectContaining({ statusCode: 403, code: "cross_site_request" });
+const refusal = expect.objectContaining({ status: 403, code: "cross_site_request" });
 
 describe("assertNotCrossSite", () => {
   it.each([
@@ -73,7 +73,7 @@ describe("httpHandler with refuseCrossSite", () => {
   let lines: string[];
 
   beforeEach(() => {
-    lines = captureStdout();
+    lines = captureLogs();
   });
 
   afterEach(() => {

@@ -7,8 +7,8 @@
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Fault } from "../local/fault-injection.ts";
-import { loadConfig } from "../shared/config.ts";
-import { captureStdout, expectUnavailable } from "./support/handler-checks.ts";
+import { loadConfig } from "../shared/core/config.ts";
+import { captureLogs, expectUnavailable } from "./support/handler-checks.ts";
 import { httpApiEvent, loadContainer, signInEvent } from "./support/in-process.ts";
 import { startTables } from "./support/service.ts";
 import { devKey, liveToken, nowSeconds } from "./support/tokens.ts";
@@ -18,7 +18,7 @@ let logLines: string[] = [];
 
 beforeAll(async () => {
   container = await loadContainer({ DYNAMODB_TIMEOUT_MS: "300" });
-  logLines = captureStdout();
+  logLines = captureLogs();
 });
 
 afterEach(async () => {
@@ -60,7 +60,7 @@ async function inject(fault: Fault | "stopped"): Promise<void> {
 
 describe.each(faults)("with DynamoDB failing by %s", (_name, fault) => {
   it("answers 503 to sign-in and issues no session", async () => {
-    await container.runtime.deps.signingKeys.current(); // the key is cached: only the table fails
+    await container.runtime.signingKeys.current(); // the key is cached: only the table fails
     await inject(fault);
     expectUnavailable(
       (await container.handlers.signin(signInEvent({ username: "user1", password: "password1" }))) as Result,
@@ -71,7 +71,7 @@ describe.each(faults)("with DynamoDB failing by %s", (_name, fault) => {
 
   it("answers 503 to refresh, logout and logout-everywhere, and keeps the cookie", async () => {
     const token = await liveToken(container.store, devKey(container.secrets), { now: nowSeconds() - 280 });
-    await container.runtime.deps.signingKeys.current();
+    await container.runtime.signingKeys.current();
     await inject(fault);
 
     expectUnavailable((await container.handlers.refresh(withCookie("/refresh", "POST", token))) as Result);

@@ -7,7 +7,7 @@
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Fault } from "../local/fault-injection.ts";
-import { captureStdout, expectUnavailable } from "./support/handler-checks.ts";
+import { captureLogs, expectUnavailable } from "./support/handler-checks.ts";
 import { httpApiEvent, loadContainer, signInEvent } from "./support/in-process.ts";
 import { devKey, KEY_SECRET, liveToken, mintToken } from "./support/tokens.ts";
 
@@ -33,7 +33,7 @@ beforeAll(async () => {
     SECRET_RETRY_MS: String(RETRY_MS),
   });
   goodKey = String(container.secrets.store.getSecretValue({ SecretId: KEY_SECRET }).SecretString);
-  logLines = captureStdout();
+  logLines = captureLogs();
 });
 
 afterEach(async () => {

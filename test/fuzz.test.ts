@@ -5,6 +5,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import fc from "fast-check";
 import { afterAll, beforeAll, expect, it, vi } from "vitest";
+import { captureLogs } from "./support/handler-checks.ts";
 import { httpApiEvent, loadContainer } from "./support/in-process.ts";
 import { devKey, mintToken } from "./support/tokens.ts";
 
@@ -12,7 +13,7 @@ let container: Awaited<ReturnType<typeof loadContainer>>;
 let validToken: string;
 
 beforeAll(async () => {
-  vi.spyOn(process.stdout, "write").mockImplementation(() => true);
+  captureLogs(); // the request log lines
   container = await loadContainer();
   validToken = await mintToken(devKey(container.secrets));
 });

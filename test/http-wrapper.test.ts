@@ -1,14 +1,14 @@
 /** The one place errors become responses: client errors say their code, anything else says nothing. */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { BadRequestError, ServiceUnavailableError } from "../shared/errors.ts";
-import { httpHandler, sessionIssued, text } from "../shared/http.ts";
-import { captureStdout } from "./support/handler-checks.ts";
+import { AppError, unavailable } from "../shared/core/errors.ts";
+import { httpHandler, sessionIssued, text } from "../shared/http/handler.ts";
+import { captureLogs } from "./support/handler-checks.ts";
 import { httpApiEvent } from "./support/in-process.ts";
 
 let lines: string[];
 
 beforeEach(() => {
-  lines = captureStdout();
+  lines = captureLogs();
 });
 
 afterEach(() => {
@@ -51,7 +51,7 @@ describe("httpHandler", () => {
 
   it("answers a client error with its status, code and message, and logs its code without a cause", async () => {
     const handler = httpHandler("x", async () => {
-      throw new BadRequestError("invalid_request", "Say it in JSON.");
+      throw new AppError("invalid_request", { detail: "Say it in JSON." });
     });
     const result = await handler(event);
 
@@ -63,9 +63,7 @@ describe("httpHandler", () => {
 
   it("answers 503 with Retry-After, the generic message, and the cause only in the log", async () => {
     const handler = httpHandler("x", async () => {
-      throw new ServiceUnavailableError("The service is temporarily unavailable. Try again shortly.", {
-        cause: new Error("AccessDeniedException: arn:aws:iam::123:role/x is not authorized"),
-      });
+      throw unavailable(new Error("AccessDeniedException: arn:aws:iam::123:role/x is not authorized"));
     });
     const result = await handler(event);
 
@@ -104,7 +102,7 @@ describe("httpHandler", () => {
 });
 
 describe("sessionIssued", () => {
-  const issued = { token: "a.b.c", user: "user1", expiresAt: 1_000_300, maxAgeSeconds: 300 };
+  const issued = { token: "a.b.c", user: "user1", issuedAt: 1_000_000_000, expiresAt: 1_000_300_000 };
   const config = { refreshWindowSeconds: 30, sessionCookieName: "__Host-token" };
 
   it("tells when the token expires and when its refresh window opens, relative to the answer", () => {
@@ -120,7 +118,7 @@ describe("sessionIssued", () => {
   });
 
   it("says the window is open now when the token is cut short by the session's end", () => {
-    const result = sessionIssued({ ...issued, maxAgeSeconds: 12 }, config);
+    const result = sessionIssued({ ...issued, expiresAt: 1_000_012_000 }, config);
     expect(JSON.parse(String(result.body))).toMatchObject({ expiresInSeconds: 12, refreshInSeconds: 0 });
   });
 });

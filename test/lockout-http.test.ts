@@ -92,9 +92,13 @@ describe("sign-in lockout", () => {
 
   it("admits one attempt once the lock is over, and doubles the lock after it fails", async () => {
     const { known } = await names();
-    const now = nowSeconds();
+    const now = nowSeconds() * 1000; // the store counts epoch milliseconds
     // Three failures whose 30 s lock ended a second ago.
-    await service.store.putAttempts(known, undefined, { failures: 3, lockedUntil: now - 1, expiresAt: now + 3600 });
+    await service.store.putAttempts(known, undefined, {
+      failures: 3,
+      lockedUntil: now - 1000,
+      expiresAt: now + 3_600_000,
+    });
 
     expect((await signIn(known, "guess-4")).status).toBe(401);
     expectLocked(await signIn(known, "password1"), 60);
@@ -102,8 +106,12 @@ describe("sign-in lockout", () => {
 
   it("forgets a counter past its expiry even before DynamoDB's TTL deletes it", async () => {
     const { known } = await names();
-    const now = nowSeconds();
-    await service.store.putAttempts(known, undefined, { failures: 9, lockedUntil: now + 600, expiresAt: now - 1 });
+    const now = nowSeconds() * 1000; // the store counts epoch milliseconds
+    await service.store.putAttempts(known, undefined, {
+      failures: 9,
+      lockedUntil: now + 600_000,
+      expiresAt: now - 1000,
+    });
 
     expect((await signIn(known, "password1")).status).toBe(200);
   });

@@ -5,9 +5,10 @@
  */
 import * as crypto from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { loadConfig } from "../shared/config.ts";
-import { ATTEMPT_MEMORY_SECONDS, admitAttempt, lockoutSeconds } from "../shared/lockout.ts";
-import { type SessionRecord, sessionEnded, type UserRecord } from "../shared/session.ts";
+import { loadConfig } from "../shared/core/config.ts";
+import { ATTEMPT_MEMORY_SECONDS, admitAttempt, lockoutSeconds } from "../shared/core/lockout.ts";
+import type { SessionRecord, UserRecord } from "../shared/core/ports.ts";
+import { sessionEnded } from "../shared/core/session.ts";
 import { loadContainer, signInEvent } from "./support/in-process.ts";
 
 vi.mock("node:crypto", async (importOriginal) => {
@@ -17,7 +18,8 @@ vi.mock("node:crypto", async (importOriginal) => {
 });
 
 const policy = loadConfig({}); // 5 failures, then 30 s doubling to 900 s
-const NOW = 1_800_000_000;
+const NOW = 1_800_000_000_000; // epoch milliseconds, as the core counts (a whole second)
+const SECOND = 1000;
 
 describe("lockoutSeconds", () => {
   it("locks nobody below SIGNIN_MAX_FAILURES, then 30 s doubling up to 15 minutes", () => {
@@ -30,47 +32,51 @@ describe("admitAttempt", () => {
   it("admits a first attempt and counts it in advance", () => {
     expect(admitAttempt(undefined, NOW, policy)).toEqual({
       admitted: true,
-      next: { failures: 1, lockedUntil: 0, expiresAt: NOW + ATTEMPT_MEMORY_SECONDS },
+      next: { failures: 1, lockedUntil: 0, expiresAt: NOW + ATTEMPT_MEMORY_SECONDS * SECOND },
     });
   });
 
   it("sets the lock with the attempt that reaches the limit, before its password is checked", () => {
-    const fourth = { failures: 4, lockedUntil: 0, expiresAt: NOW + 100 };
+    const fourth = { failures: 4, lockedUntil: 0, expiresAt: NOW + 100 * SECOND };
     expect(admitAttempt(fourth, NOW, policy)).toEqual({
       admitted: true,
-      next: { failures: 5, lockedUntil: NOW + 30, expiresAt: NOW + 30 + ATTEMPT_MEMORY_SECONDS },
+      next: {
+        failures: 5,
+        lockedUntil: NOW + 30 * SECOND,
+        expiresAt: NOW + 30 * SECOND + ATTEMPT_MEMORY_SECONDS * SECOND,
+      },
     });
   });
 
   it("refuses while locked, saying how long is left", () => {
-    const locked = { failures: 5, lockedUntil: NOW + 30, expiresAt: NOW + 1000 };
-    expect(admitAttempt(locked, NOW + 10, policy)).toEqual({ admitted: false, retryAfterSeconds: 20 });
+    const locked = { failures: 5, lockedUntil: NOW + 30 * SECOND, expiresAt: NOW + 1000 * SECOND };
+    expect(admitAttempt(locked, NOW + 10 * SECOND, policy)).toEqual({ admitted: false, retryAfterSeconds: 20 });
   });
 
   it("admits one attempt once the lock is over, and doubles the next lock", () => {
-    const locked = { failures: 5, lockedUntil: NOW + 30, expiresAt: NOW + 1000 };
-    expect(admitAttempt(locked, NOW + 30, policy)).toMatchObject({
+    const locked = { failures: 5, lockedUntil: NOW + 30 * SECOND, expiresAt: NOW + 1000 * SECOND };
+    expect(admitAttempt(locked, NOW + 30 * SECOND, policy)).toMatchObject({
       admitted: true,
-      next: { failures: 6, lockedUntil: NOW + 30 + 60 },
+      next: { failures: 6, lockedUntil: NOW + (30 + 60) * SECOND },
     });
   });
 
   it("ignores a record past its expiry, whether or not TTL has deleted it", () => {
-    const stale = { failures: 50, lockedUntil: NOW + 900, expiresAt: NOW };
+    const stale = { failures: 50, lockedUntil: NOW + 900 * SECOND, expiresAt: NOW };
     expect(admitAttempt(stale, NOW, policy)).toMatchObject({ admitted: true, next: { failures: 1, lockedUntil: 0 } });
   });
 });
 
 describe("sessionEnded", () => {
-  const identity = { user: "user1", sid: "s".repeat(22), authTime: NOW - 100 };
+  const identity = { user: "user1", sid: "s".repeat(22), authTime: NOW - 100 * SECOND };
   const record: SessionRecord = {
     sid: identity.sid,
     username: "user1",
-    authTime: NOW - 100,
-    createdAt: (NOW - 100) * 1000 + 5,
-    expiresAt: NOW + 1000,
+    authTime: NOW - 100 * SECOND,
+    createdAt: NOW - 100 * SECOND + 5,
+    expiresAt: NOW + 1000 * SECOND,
   };
-  const user: UserRecord = { username: "user1", passwordHash: "x", sessionsValidAfter: (NOW - 200) * 1000 };
+  const user: UserRecord = { username: "user1", passwordHash: "x", sessionsValidAfter: NOW - 200 * SECOND };
 
   it("keeps a session whose item and user are there and which started after sessionsValidAfter", () => {
     expect(sessionEnded(identity, record, user, NOW)).toBe(false);
@@ -80,7 +86,7 @@ describe("sessionEnded", () => {
     ["its item is missing", undefined, user],
     ["its user is gone", record, undefined],
     ["its item belongs to another user", { ...record, username: "user2" }, user],
-    ["its item records another sign-in time", { ...record, authTime: NOW - 99 }, user],
+    ["its item records another sign-in time", { ...record, authTime: NOW - 99 * SECOND }, user],
     ["its item is past its end (TTL not yet run)", { ...record, expiresAt: NOW }, user],
     ["the user's sessions were ended after it started", record, { ...user, sessionsValidAfter: record.createdAt }],
   ])("ends a session when %s", (_name, storedRecord, storedUser) => {

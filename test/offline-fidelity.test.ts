@@ -35,7 +35,7 @@ describe("a sign-in without Content-Type", () => {
     expect(reply.status).toBe(415);
     expect(JSON.parse(reply.body)).toEqual({
       error: "unsupported_media_type",
-      message: "Send the credentials as application/json.",
+      message: "Send the body as application/json.",
     });
     expect(reply.head).toContain("cache-control: no-store");
     expect(reply.head).not.toContain("set-cookie");

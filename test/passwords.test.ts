@@ -8,7 +8,7 @@ import {
   SCRYPT_COST_RANGE,
   SCRYPT_PARAMS,
   verifyPassword,
-} from "../shared/passwords.ts";
+} from "../shared/core/passwords.ts";
 
 const SALT_AND_DIGEST = "AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 

@@ -14,12 +14,12 @@ import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { LOCAL_ROTATION_LAMBDA_ARN, rotateSecretOperation } from "../local/rotate-secret.ts";
 import { localClient } from "../local/sdk-env.ts";
 import { LocalSecretsManager } from "../local/secrets-endpoint.ts";
-import { loadConfig } from "../shared/config.ts";
-import { RotationError } from "../shared/errors.ts";
-import { parseRotationEvent, type RotationStep, rotateSigningKey } from "../shared/rotation.ts";
-import { secretVersionReader } from "../shared/secret-cache.ts";
-import { SigningKeyRing } from "../shared/signing-key.ts";
-import { issueSessionToken, verifySessionToken } from "../shared/token.ts";
+import { SigningKeyRing } from "../shared/aws/key-ring.ts";
+import { parseRotationEvent, type RotationStep, rotateSigningKey } from "../shared/aws/rotation.ts";
+import { secretVersionReader } from "../shared/aws/secret-cache.ts";
+import { loadConfig } from "../shared/core/config.ts";
+import { RotationError } from "../shared/core/errors.ts";
+import { issueSessionToken, verifySessionToken, wholeSecond } from "../shared/core/token.ts";
 import { ensureDevKeyOn } from "./support/service.ts";
 import { KEY_SECRET } from "./support/tokens.ts";
 
@@ -153,15 +153,15 @@ describe("request tokens", () => {
       retryAfterFailureMs: 0,
     });
     const policy = loadConfig({ STAGE: "dev" });
-    const now = Math.floor(Date.now() / 1000);
+    const now = Date.now();
 
     const issued = await issueSessionToken(
       await ring.current(),
-      { user: "user1", sid: "odd-token-session-0000000", authTime: now },
+      { user: "user1", sid: "odd-token-session-0000000", authTime: wholeSecond(now) },
       now,
       policy,
     );
-    const session = await verifySessionToken(issued.token, (kid) => ring.forKid(kid), now, policy);
+    const session = await verifySessionToken(issued.token, ring, now, policy);
 
     expect(currentVersion()).toBe(ODD_BUT_USABLE_TOKEN);
     expect(JSON.parse(Buffer.from(String(issued.token.split(".")[0]), "base64url").toString())).toMatchObject({

@@ -7,9 +7,9 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { localSdkEnvironment } from "../local/sdk-env.ts";
 import { LocalSecretsManager } from "../local/secrets-endpoint.ts";
-import { loadConfig } from "../shared/config.ts";
-import type { HttpEvent, HttpResult } from "../shared/http.ts";
-import { captureStdout } from "./support/handler-checks.ts";
+import { loadConfig } from "../shared/core/config.ts";
+import type { HttpEvent, HttpResult } from "../shared/http/event.ts";
+import { captureLogs } from "./support/handler-checks.ts";
 import { httpApiEvent } from "./support/in-process.ts";
 import { ensureDevKeyOn } from "./support/service.ts";
 import { devKey, mintToken } from "./support/tokens.ts";
@@ -47,7 +47,7 @@ beforeEach(() => {
   });
   vi.useFakeTimers({ toFake: ["Date"], now: Date.now() });
   // The handlers log one line per request on stdout: kept here, so they can be checked.
-  logLines = captureStdout();
+  logLines = captureLogs();
   secrets.resetCalls();
 });
 
@@ -79,12 +79,12 @@ describe("GetSecretValue calls at the endpoint", () => {
 
   it("shares one fetch among 50 concurrent requests of a cold container, and again once its cache is cleared", async () => {
     const welcome = await newContainer();
-    const { deps } = await import("../shared/runtime.ts");
+    const { signingKeys } = await import("../shared/runtime.ts");
     const token = await mintToken(devKey(secrets));
 
     const cold = await Promise.all(Array.from({ length: 50 }, () => welcome(welcomeEvent(token))));
     const afterCold = secrets.count("GetSecretValue");
-    deps.signingKeys.clear(); // what test/support/in-process.ts calls a cold start
+    signingKeys.clear(); // what test/support/in-process.ts calls a cold start
     const cleared = await Promise.all(Array.from({ length: 50 }, () => welcome(welcomeEvent(token))));
 
     expect(cold.map((result) => result.statusCode)).toEqual(Array(50).fill(200));

@@ -5,8 +5,8 @@
 import { PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { localDynamoClient } from "../local/sdk-env.ts";
-import { loadConfig } from "../shared/config.ts";
-import type { SessionTables } from "../shared/session-tables.ts";
+import type { SessionTables } from "../shared/aws/session-tables.ts";
+import { loadConfig } from "../shared/core/config.ts";
 import { startTables } from "./support/service.ts";
 
 const config = loadConfig({});
@@ -50,7 +50,7 @@ describe("SessionTables", () => {
   });
 
   it("lets exactly one of two racing attempts store its count", async () => {
-    const next = { failures: 1, lockedUntil: 0, expiresAt: 2_000_000_000 };
+    const next = { failures: 1, lockedUntil: 0, expiresAt: 2_000_000_000_000 };
     const results = await Promise.all([
       store.putAttempts("racer", undefined, next),
       store.putAttempts("racer", undefined, next),
@@ -62,13 +62,13 @@ describe("SessionTables", () => {
     await putRaw(config.signinAttemptsTable, { username: { S: "garbled" }, failures: { S: "many" } });
     await expect(store.getAttempts("garbled")).resolves.toBeUndefined();
 
-    const next = { failures: 1, lockedUntil: 0, expiresAt: 2_000_000_000 };
+    const next = { failures: 1, lockedUntil: 0, expiresAt: 2_000_000_000_000 };
     await expect(store.putAttempts("garbled", undefined, next)).resolves.toBe(true);
     await expect(store.getAttempts("garbled")).resolves.toEqual(next);
   });
 
   it("never overwrites a session with the same id", async () => {
-    const record = { sid: "d".repeat(22), username: "user1", authTime: 1, createdAt: 1000, expiresAt: 2 };
+    const record = { sid: "d".repeat(22), username: "user1", authTime: 1000, createdAt: 1000, expiresAt: 2000 };
     await store.putSession(record);
     await expect(store.putSession({ ...record, username: "user2" })).rejects.toMatchObject({
       code: "service_unavailable",

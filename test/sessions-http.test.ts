@@ -87,9 +87,9 @@ describe("sign-in", () => {
     expect(await service.store.getSession(String(claims.sid))).toEqual({
       sid: claims.sid,
       username: user,
-      authTime: claims.auth_time,
+      authTime: Number(claims.auth_time) * 1000,
       createdAt: expect.any(Number),
-      expiresAt: Number(claims.auth_time) + 86_400,
+      expiresAt: (Number(claims.auth_time) + 86_400) * 1000,
     });
   });
 });

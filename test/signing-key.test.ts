@@ -9,9 +9,10 @@ import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { localClient } from "../local/sdk-env.ts";
 import { LocalSecretsManager } from "../local/secrets-endpoint.ts";
-import { loadConfig } from "../shared/config.ts";
-import { secretVersionReader } from "../shared/secret-cache.ts";
-import { newSigningKeyJwk, SigningKeyRing, UNKNOWN_KID_RETRY_MS } from "../shared/signing-key.ts";
+import { SigningKeyRing, UNKNOWN_KID_RETRY_MS } from "../shared/aws/key-ring.ts";
+import { secretVersionReader } from "../shared/aws/secret-cache.ts";
+import { loadConfig } from "../shared/core/config.ts";
+import { newSigningKeyJwk } from "../shared/core/signing-key.ts";
 import { ensureDevKeyOn } from "./support/service.ts";
 import { KEY_SECRET } from "./support/tokens.ts";
 

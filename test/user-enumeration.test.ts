@@ -5,7 +5,7 @@
 import * as crypto from "node:crypto";
 import { describe, expect, it, vi } from "vitest";
 import demoUsers from "../local/demo-users.json" with { type: "json" };
-import { passwordMatches } from "../shared/passwords.ts";
+import { passwordMatches } from "../shared/core/passwords.ts";
 
 vi.mock("node:crypto", async (importOriginal) => {
   const actual = await importOriginal<typeof import("node:crypto")>();

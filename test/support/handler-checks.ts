@@ -6,13 +6,17 @@
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { expect, vi } from "vitest";
 
-/** Keeps what the handlers write on stdout (their log lines) until vi.restoreAllMocks(); returns the lines. */
-export function captureStdout(): string[] {
+/**
+ * Keeps the log records the code writes through console (shared/core/log.ts), one JSON line each,
+ * until vi.restoreAllMocks(); returns the lines.
+ */
+export function captureLogs(): string[] {
   const lines: string[] = [];
-  vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
-    lines.push(String(chunk));
-    return true;
-  });
+  for (const level of ["info", "warn", "error"] as const) {
+    vi.spyOn(console, level).mockImplementation((line: unknown) => {
+      lines.push(`${String(line)}\n`);
+    });
+  }
   return lines;
 }
 

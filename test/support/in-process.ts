@@ -6,7 +6,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayRequestAuthorizerEventV2 } from "aws-lambda";
 import { localSdkEnvironment } from "../../local/sdk-env.ts";
 import { LocalSecretsManager } from "../../local/secrets-endpoint.ts";
-import { loadConfig } from "../../shared/config.ts";
+import { loadConfig } from "../../shared/core/config.ts";
 import { ensureDevKeyOn, startTables } from "./service.ts";
 
 export async function loadContainer(env: Record<string, string> = {}) {
@@ -38,7 +38,7 @@ export async function loadContainer(env: Record<string, string> = {}) {
     },
     /** Forgets every cached secret, as a new container would start. */
     coldStart() {
-      runtime.deps.signingKeys.clear();
+      runtime.signingKeys.clear();
     },
   };
 }

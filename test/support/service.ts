@@ -13,8 +13,8 @@ import { freePort } from "../../local/free-port.ts";
 import { GatewayProxy, httpApiCors } from "../../local/gateway-proxy.ts";
 import { localClient, localDynamoClient, localSdkEnvironment } from "../../local/sdk-env.ts";
 import { type AsyncOperation, LocalSecretsManager } from "../../local/secrets-endpoint.ts";
-import { type Config, loadConfig } from "../../shared/config.ts";
-import { SessionTables } from "../../shared/session-tables.ts";
+import { SessionTables } from "../../shared/aws/session-tables.ts";
+import { type Config, loadConfig } from "../../shared/core/config.ts";
 
 export interface Service {
   readonly baseUrl: string;

@@ -2,7 +2,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { type JWTPayload, SignJWT } from "jose";
 import type { LocalSecretsManager } from "../../local/secrets-endpoint.ts";
-import type { SessionStore } from "../../shared/session.ts";
+import type { SessionStore } from "../../shared/core/ports.ts";
 
 export const ISSUER = "serverless-jwt-auth";
 export const AUDIENCE = "serverless-jwt-auth/dev";
@@ -53,6 +53,12 @@ export async function liveToken(
   const sid = randomBytes(16).toString("base64url");
   const user = String(options.claims?.sub ?? "user1");
   const authTime = Number(options.claims?.auth_time ?? now);
-  await store.putSession({ sid, username: user, authTime, createdAt: Date.now(), expiresAt: authTime + 86_400 });
+  await store.putSession({
+    sid,
+    username: user,
+    authTime: authTime * 1000,
+    createdAt: Date.now(),
+    expiresAt: (authTime + 86_400) * 1000,
+  });
   return mintToken(key, { now, claims: { sid, ...options.claims } });
 }

@@ -1,7 +1,8 @@
 /**
  * The DynamoDB adapter of the session store: users, sessions and sign-in failure counters, one
- * table each (defined once, in shared/tables.json). Request paths make point reads and
- * conditional point writes only; the one Scan (listUsers) serves the operators' CLI.
+ * table each (defined once, in tables.json). Point reads and point writes only; what only the
+ * operators' CLI needs (a Scan among it) is local/user-admin.ts. Times are epoch milliseconds in
+ * the core; the attributes a TTL reads (expiresAt) and the token's authTime are stored in seconds.
  */
 import {
   type AttributeValue,
@@ -9,28 +10,26 @@ import {
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
-  ScanCommand,
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
-import type { Config } from "./config.ts";
-import { ServiceUnavailableError } from "./errors.ts";
-import type { AttemptRecord } from "./lockout.ts";
-import type { SessionRecord, SessionStore, UserRecord } from "./session.ts";
+import type { Config } from "../core/config.ts";
+import { unavailable } from "../core/errors.ts";
+import type { AttemptRecord, SessionRecord, SessionStore, UserRecord } from "../core/ports.ts";
 
-type Item = Record<string, AttributeValue>;
+export type Item = Record<string, AttributeValue>;
 type Tables = Pick<Config, "usersTable" | "sessionsTable" | "signinAttemptsTable" | "dynamodbTimeoutMs">;
 
-const UNAVAILABLE = "The service is temporarily unavailable. Try again shortly.";
+export const s = (value: string): AttributeValue => ({ S: value });
+export const n = (value: number): AttributeValue => ({ N: String(value) });
+/** Epoch milliseconds to the whole seconds stored, rounded up so nothing ends early. */
+const toSeconds = (ms: number): number => Math.ceil(ms / 1000);
 
-const s = (value: string): AttributeValue => ({ S: value });
-const n = (value: number): AttributeValue => ({ N: String(value) });
-
-function str(item: Item, name: string): string | undefined {
+export function str(item: Item, name: string): string | undefined {
   const value = item[name];
   return value !== undefined && "S" in value && typeof value.S === "string" ? value.S : undefined;
 }
 
-function num(item: Item, name: string): number | undefined {
+export function num(item: Item, name: string): number | undefined {
   const value = item[name];
   if (value === undefined || !("N" in value) || typeof value.N !== "string") return undefined;
   const parsed = Number(value.N);
@@ -53,56 +52,50 @@ function toSession(item: Item | undefined): SessionRecord | undefined {
   const [authTime, createdAt, expiresAt] = [num(item, "authTime"), num(item, "createdAt"), num(item, "expiresAt")];
   if (sid === undefined || username === undefined) return undefined;
   if (authTime === undefined || createdAt === undefined || expiresAt === undefined) return undefined;
-  return { sid, username, authTime, createdAt, expiresAt };
+  return { sid, username, authTime: authTime * 1000, createdAt, expiresAt: expiresAt * 1000 };
 }
 
 function toAttempts(item: Item | undefined): AttemptRecord | undefined {
   if (item === undefined) return undefined;
   const [failures, lockedUntil, expiresAt] = [num(item, "failures"), num(item, "lockedUntil"), num(item, "expiresAt")];
   if (failures === undefined || lockedUntil === undefined || expiresAt === undefined) return undefined;
-  return { failures, lockedUntil, expiresAt };
+  return { failures, lockedUntil: lockedUntil * 1000, expiresAt: expiresAt * 1000 };
 }
 
 function isConditionFailure(err: unknown): boolean {
   return (err as { name?: unknown }).name === "ConditionalCheckFailedException";
 }
 
-/** A user as the operators' CLI lists it. */
-export interface UserSummary {
-  readonly username: string;
-  readonly sessionsValidAfter: number;
-}
-
-/** The session store on DynamoDB; every failure of the table is a ServiceUnavailableError. */
+/** The session store on DynamoDB; every failure of the table is AppError `service_unavailable`. */
 export class SessionTables implements SessionStore {
   constructor(
     private readonly client: DynamoDBClient,
-    private readonly tables: Tables,
+    protected readonly tables: Tables,
   ) {}
 
   /** Sends one command within DYNAMODB_TIMEOUT_MS; `expected` names the error the caller handles. */
-  async #send<T>(command: { input: unknown }, expected?: (err: unknown) => boolean): Promise<T> {
+  protected async send<T>(command: { input: unknown }, expected?: (err: unknown) => boolean): Promise<T> {
     try {
       return (await this.client.send(command as never, {
         abortSignal: AbortSignal.timeout(this.tables.dynamodbTimeoutMs),
       })) as T;
     } catch (err) {
       if (expected?.(err)) throw err;
-      throw new ServiceUnavailableError(UNAVAILABLE, { cause: err });
+      throw unavailable(err);
     }
   }
 
   async #get(table: string, key: Item): Promise<Item | undefined> {
-    const output = await this.#send<{ Item?: Item }>(
+    const output = await this.send<{ Item?: Item }>(
       new GetItemCommand({ TableName: table, Key: key, ConsistentRead: true }),
     );
     return output.Item;
   }
 
   /** Runs a conditional write; false when its condition did not hold. */
-  async #conditional(command: { input: unknown }): Promise<boolean> {
+  protected async conditional(command: { input: unknown }): Promise<boolean> {
     try {
-      await this.#send(command, isConditionFailure);
+      await this.send(command, isConditionFailure);
       return true;
     } catch (err) {
       if (isConditionFailure(err)) return false;
@@ -122,31 +115,40 @@ export class SessionTables implements SessionStore {
     const item: Item = {
       sid: s(record.sid),
       username: s(record.username),
-      authTime: n(record.authTime),
+      authTime: n(record.authTime / 1000),
       createdAt: n(record.createdAt),
-      expiresAt: n(record.expiresAt),
+      expiresAt: n(toSeconds(record.expiresAt)),
     };
     // A random 128-bit id never collides; the condition makes sure no session is ever overwritten.
-    const created = await this.#conditional(
+    const created = await this.conditional(
       new PutItemCommand({
         TableName: this.tables.sessionsTable,
         Item: item,
         ConditionExpression: "attribute_not_exists(sid)",
       }),
     );
-    if (!created) throw new ServiceUnavailableError(UNAVAILABLE, { cause: new Error("session id collision") });
+    if (!created) throw unavailable(new Error("session id collision"));
   }
 
-  async deleteSession(sid: string): Promise<void> {
-    await this.#send(new DeleteItemCommand({ TableName: this.tables.sessionsTable, Key: { sid: s(sid) } }));
+  async deleteSession(sid: string, username: string): Promise<void> {
+    // Only the session of the token's own user: a token forged with a leaked key that names
+    // another user's sid ends nothing. A session already gone is no error.
+    await this.conditional(
+      new DeleteItemCommand({
+        TableName: this.tables.sessionsTable,
+        Key: { sid: s(sid) },
+        ConditionExpression: "attribute_not_exists(sid) OR username = :username",
+        ExpressionAttributeValues: { ":username": s(username) },
+      }),
+    );
   }
 
   async endUserSessions(username: string, at: number): Promise<boolean> {
-    if (await this.#raiseSessionsValidAfter(username, at)) return true;
+    if (await this.raiseSessionsValidAfter(username, at)) return true;
     // Either no such user, or their sessions already end at or after `at`: a revocation stamped
     // by a clock behind another one (an operator's laptop) must not revive what that one ended.
     // This write changes nothing and tells which; an UpdateItem, so no role needs GetItem for it.
-    return this.#conditional(
+    return this.conditional(
       new UpdateItemCommand({
         TableName: this.tables.usersTable,
         Key: { username: s(username) },
@@ -158,8 +160,8 @@ export class SessionTables implements SessionStore {
   }
 
   /** Sets sessionsValidAfter to `at` (and `hash` if given) unless the user is gone or it is already later. */
-  #raiseSessionsValidAfter(username: string, at: number, hash?: string): Promise<boolean> {
-    return this.#conditional(
+  protected raiseSessionsValidAfter(username: string, at: number, hash?: string): Promise<boolean> {
+    return this.conditional(
       new UpdateItemCommand({
         TableName: this.tables.usersTable,
         Key: { username: s(username) },
@@ -176,14 +178,14 @@ export class SessionTables implements SessionStore {
   }
 
   putAttempts(username: string, read: AttemptRecord | undefined, next: AttemptRecord): Promise<boolean> {
-    return this.#conditional(
+    return this.conditional(
       new PutItemCommand({
         TableName: this.tables.signinAttemptsTable,
         Item: {
           username: s(username),
           failures: n(next.failures),
-          lockedUntil: n(next.lockedUntil),
-          expiresAt: n(next.expiresAt),
+          lockedUntil: n(toSeconds(next.lockedUntil)),
+          expiresAt: n(toSeconds(next.expiresAt)),
         },
         ...(read === undefined
           ? {
@@ -195,21 +197,21 @@ export class SessionTables implements SessionStore {
             }
           : {
               ConditionExpression: "failures = :failures AND expiresAt = :expiresAt",
-              ExpressionAttributeValues: { ":failures": n(read.failures), ":expiresAt": n(read.expiresAt) },
+              ExpressionAttributeValues: { ":failures": n(read.failures), ":expiresAt": n(toSeconds(read.expiresAt)) },
             }),
       }),
     );
   }
 
   async deleteAttempts(username: string): Promise<void> {
-    await this.#send(
+    await this.send(
       new DeleteItemCommand({ TableName: this.tables.signinAttemptsTable, Key: { username: s(username) } }),
     );
   }
 
-  /** Creates a user only if the name is free (CLI, demo users); false if it was taken. */
+  /** Creates a user only if the name is free; false if it was taken. */
   addUser(username: string, passwordHash: string, at: number): Promise<boolean> {
-    return this.#conditional(
+    return this.conditional(
       new PutItemCommand({
         TableName: this.tables.usersTable,
         Item: { username: s(username), passwordHash: s(passwordHash), sessionsValidAfter: n(at) },
@@ -218,11 +220,11 @@ export class SessionTables implements SessionStore {
     );
   }
 
-  /** Sets a user's password and ends their sessions (CLI); false if no such user. */
+  /** Sets a user's password and ends their sessions created at or before `at`; false if no such user. */
   async setPassword(username: string, passwordHash: string, at: number): Promise<boolean> {
-    if (await this.#raiseSessionsValidAfter(username, at, passwordHash)) return true;
+    if (await this.raiseSessionsValidAfter(username, at, passwordHash)) return true;
     // Their sessions already end later than `at` (see endUserSessions): change the password only.
-    return this.#conditional(
+    return this.conditional(
       new UpdateItemCommand({
         TableName: this.tables.usersTable,
         Key: { username: s(username) },
@@ -231,37 +233,5 @@ export class SessionTables implements SessionStore {
         ExpressionAttributeValues: { ":hash": s(passwordHash) },
       }),
     );
-  }
-
-  /** Removes a user (CLI): their sessions end at their next check; false if no such user. */
-  removeUser(username: string): Promise<boolean> {
-    return this.#conditional(
-      new DeleteItemCommand({
-        TableName: this.tables.usersTable,
-        Key: { username: s(username) },
-        ConditionExpression: "attribute_exists(username)",
-      }),
-    );
-  }
-
-  /** Every user, without hashes (CLI only: a Scan, never on a request path). */
-  async listUsers(): Promise<UserSummary[]> {
-    const users: UserSummary[] = [];
-    let start: Item | undefined;
-    do {
-      const page: { Items?: Item[]; LastEvaluatedKey?: Item } = await this.#send(
-        new ScanCommand({
-          TableName: this.tables.usersTable,
-          ProjectionExpression: "username, sessionsValidAfter",
-          ...(start === undefined ? {} : { ExclusiveStartKey: start }),
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        const username = str(item, "username");
-        if (username !== undefined) users.push({ username, sessionsValidAfter: num(item, "sessionsValidAfter") ?? 0 });
-      }
-      start = page.LastEvaluatedKey;
-    } while (start !== undefined);
-    return users.sort((a, b) => a.username.localeCompare(b.username));
   }
 }

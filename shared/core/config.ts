@@ -41,7 +41,7 @@ export interface Config {
   /** Name of the session cookie (`token`, the tutorial's; `__Host-token` on a custom domain). */
   readonly sessionCookieName: string;
   /**
-   * Origins of other sites' pages allowed to call the state-changing routes (and, in
+   * Origins of same-site pages (a sibling subdomain, another port of localhost) allowed to call the state-changing routes (and, in
    * serverless.yml, to read answers through CORS with credentials). Empty by default.
    */
   readonly allowedOrigins: readonly string[];

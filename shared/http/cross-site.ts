@@ -5,9 +5,8 @@
  * affected. SameSite=Strict keeps the cookie out of such requests, but not the Set-Cookie of
  * their answers: a cross-site link to /logout would still clear it.
  */
-import { ForbiddenError } from "./errors.ts";
-import { requestHeader } from "./headers.ts";
-import type { HttpEvent } from "./http.ts";
+import { AppError } from "../core/errors.ts";
+import { type HttpEvent, requestHeader } from "./event.ts";
 
 // Pages served over http are only ours on a developer's machine; API Gateway is https only.
 const LOOPBACK_HOST = /^(localhost|127\.0\.0\.1|\[::1\])(:\d{1,5})?$/;
@@ -30,7 +29,7 @@ export function senderFacts(event: HttpEvent): { origin?: string; fetchSite?: st
 }
 
 /**
- * Throws ForbiddenError `cross_site_request` when `Sec-Fetch-Site` is `cross-site`; when it is
+ * Throws AppError `cross_site_request` when `Sec-Fetch-Site` is `cross-site`; when it is
  * `same-site` (a sibling subdomain, another port of localhost) without an allowed `Origin`; or
  * when an `Origin` is present and is neither this service's nor one of `allowedOrigins`.
  */
@@ -39,7 +38,5 @@ export function assertNotCrossSite(event: HttpEvent, allowedOrigins: readonly st
   const origin = header(event, "origin");
   const allowed = origin !== undefined && (allowedOrigins.includes(origin) || ownOrigins(event).includes(origin));
   const refused = site === "cross-site" || (site === "same-site" && !allowed) || (origin !== undefined && !allowed);
-  if (refused) {
-    throw new ForbiddenError("cross_site_request", "This request came from another site's page and was refused.");
-  }
+  if (refused) throw new AppError("cross_site_request");
 }

@@ -3,8 +3,8 @@ import {
   type GetSecretValueCommandOutput,
   type SecretsManagerClient,
 } from "@aws-sdk/client-secrets-manager";
-import { HttpError, ServiceUnavailableError } from "./errors.ts";
-import { log } from "./log.ts";
+import { AppError, unavailable } from "../core/errors.ts";
+import { log } from "../core/log.ts";
 
 /** One version of a secret, as read from AWS Secrets Manager. */
 export interface SecretVersion {
@@ -17,10 +17,8 @@ export type VersionStage = "AWSCURRENT" | "AWSPREVIOUS";
 /** Reads one staged version of a secret; resolves undefined when that stage does not exist. */
 export type ReadSecretVersion = (stage: VersionStage) => Promise<SecretVersion | undefined>;
 
-const UNAVAILABLE = "The service is temporarily unavailable. Try again shortly.";
-
 /**
- * Binds GetSecretValue for one secret, bounded by timeoutMs. Throws ServiceUnavailableError
+ * Binds GetSecretValue for one secret, bounded by timeoutMs. Throws AppError `service_unavailable`
  * (with the SDK error as cause) for every failure of the store: missing secret, access
  * denied, throttling, network, timeout, or a version without a string value. A missing
  * AWSPREVIOUS stage is not a failure: there is simply no previous version yet.
@@ -40,12 +38,10 @@ export function secretVersionReader(
       if (stage !== "AWSCURRENT" && (err as { name?: unknown }).name === "ResourceNotFoundException") {
         return undefined;
       }
-      throw new ServiceUnavailableError(UNAVAILABLE, { cause: err });
+      throw unavailable(err);
     }
     if (typeof output.SecretString !== "string" || typeof output.VersionId !== "string") {
-      throw new ServiceUnavailableError(UNAVAILABLE, {
-        cause: new Error(`secret ${secretId} (${stage}) has no string value`),
-      });
+      throw unavailable(new Error(`secret ${secretId} (${stage}) has no string value`));
     }
     return { versionId: output.VersionId, value: output.SecretString };
   };
@@ -67,7 +63,7 @@ export interface CacheOptions {
 /**
  * A value loaded from the secret store and kept per container: reused for maxAgeMs, loaded by
  * one shared in-flight call when it is missing or old, and served stale for a bounded time when
- * the store fails. Rejects with ServiceUnavailableError when there is no usable value.
+ * the store fails. Rejects with AppError `service_unavailable` when there is no usable value.
  */
 export class CachedSecret<T> {
   #value: T | undefined;
@@ -146,9 +142,8 @@ export class CachedSecret<T> {
   }
 }
 
-function asUnavailable(err: unknown): HttpError {
-  if (err instanceof HttpError) return err;
-  return new ServiceUnavailableError(UNAVAILABLE, { cause: err });
+function asUnavailable(err: unknown): AppError {
+  return err instanceof AppError ? err : unavailable(err);
 }
 
 function describeCause(err: unknown): string | undefined {

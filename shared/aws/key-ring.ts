@@ -1,68 +1,11 @@
-import { randomBytes, type webcrypto } from "node:crypto";
-import { UnusableSecretError } from "./errors.ts";
-import { log } from "./log.ts";
+import { UnusableSecretError } from "../core/errors.ts";
+import { log } from "../core/log.ts";
+import type { KeyRing } from "../core/ports.ts";
+import { importSigningKey, KID_PATTERN, parseSigningKeyJwk, type SigningKey } from "../core/signing-key.ts";
 import { CachedSecret, type CacheOptions, type ReadSecretVersion, type SecretVersion } from "./secret-cache.ts";
-
-/** A WebCrypto key, as Node types it. */
-export type CryptoKey = webcrypto.CryptoKey;
-
-/** An HMAC key ready for jose, and the secret version it came from (the tokens' `kid`). */
-export interface SigningKey {
-  readonly kid: string;
-  readonly key: CryptoKey;
-}
-
-/** Fewest key bytes accepted: HS256 wants at least the hash size (RFC 7518, 3.2). */
-export const MIN_KEY_BYTES = 32;
-
-/**
- * How a `kid` of ours looks: a Secrets Manager version id, which is the rotation's
- * ClientRequestToken, 32 to 64 characters (AWS's bounds), here also visible ASCII. A kid of any
- * other shape is refused unread; rotation refuses any other token at createSecret.
- */
-export const KID_PATTERN = /^[\x21-\x7e]{32,64}$/;
 
 /** Before trying again to find a kid it does not know, a container waits at least this long. */
 export const UNKNOWN_KID_RETRY_MS = 10_000;
-
-/**
- * Decodes the secret value, a JSON Web Key `{"kty":"oct","k":"<base64url>","alg":"HS256"}`, into
- * raw key bytes. Throws UnusableSecretError, without quoting the value, when it is not such a key
- * or is shorter than MIN_KEY_BYTES.
- */
-export function parseSigningKeyJwk(value: string): Uint8Array {
-  let jwk: unknown;
-  try {
-    jwk = JSON.parse(value);
-  } catch {
-    throw new UnusableSecretError("signing key secret is not JSON");
-  }
-  if (typeof jwk !== "object" || jwk === null || Array.isArray(jwk)) {
-    throw new UnusableSecretError("signing key secret is not a JSON object");
-  }
-  const { kty, k, alg } = jwk as Record<string, unknown>;
-  if (kty !== "oct" || typeof k !== "string" || !/^[A-Za-z0-9_-]+$/.test(k)) {
-    throw new UnusableSecretError('signing key secret is not an "oct" JWK with a base64url "k"');
-  }
-  if (alg !== undefined && alg !== "HS256") {
-    throw new UnusableSecretError('signing key secret has an "alg" other than HS256');
-  }
-  const bytes = Buffer.from(k, "base64url");
-  if (bytes.length < MIN_KEY_BYTES) {
-    throw new UnusableSecretError(`signing key is shorter than ${MIN_KEY_BYTES} bytes`);
-  }
-  return new Uint8Array(bytes);
-}
-
-/** A new random key of MIN_KEY_BYTES as the JSON Web Key the signing-key secret holds. */
-export function newSigningKeyJwk(): string {
-  return JSON.stringify({ kty: "oct", k: randomBytes(MIN_KEY_BYTES).toString("base64url"), alg: "HS256" });
-}
-
-/** Imports key bytes once as a non-extractable HMAC-SHA-256 CryptoKey. */
-export function importSigningKey(bytes: Uint8Array): Promise<CryptoKey> {
-  return globalThis.crypto.subtle.importKey("raw", bytes, { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
-}
 
 interface KeySet {
   readonly current: SigningKey;
@@ -79,7 +22,7 @@ interface KeySet {
  * rotation yet catches up, and made-up kids cannot make it hammer the store.
  * Methods reject with ServiceUnavailableError when the store cannot give a usable key.
  */
-export class SigningKeyRing {
+export class SigningKeyRing implements KeyRing {
   readonly #read: ReadSecretVersion;
   readonly #now: () => number;
   readonly #keys: CachedSecret<KeySet>;

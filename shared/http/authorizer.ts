@@ -9,11 +9,10 @@ import type {
   APIGatewaySimpleAuthorizerResult,
   APIGatewaySimpleAuthorizerWithContextResult,
 } from "aws-lambda";
-import { HttpError } from "./errors.ts";
-import { requestHeader } from "./headers.ts";
-import type { HttpEvent } from "./http.ts";
-import { describeError, log } from "./log.ts";
-import type { Session } from "./token.ts";
+import { AppError } from "../core/errors.ts";
+import { describeError, log } from "../core/log.ts";
+import type { Session } from "../core/token.ts";
+import { type HttpEvent, requestHeader, requestIdOf } from "./event.ts";
 
 /** API Gateway's payload 2.0 authorizer event; serverless-offline leaves out `cookies`. */
 export type AuthorizerEvent = Omit<APIGatewayRequestAuthorizerEventV2, "cookies"> & { cookies?: string[] };
@@ -40,7 +39,12 @@ export interface AuthorizerFacts {
 
 /** The identity a verified session passes to the backend. */
 export function sessionContext(session: Session): SessionContext {
-  return { username: session.user, authTime: session.authTime, expiresAt: session.expiresAt, sid: session.sid };
+  return {
+    username: session.user,
+    authTime: session.authTime / 1000,
+    expiresAt: session.expiresAt / 1000,
+    sid: session.sid,
+  };
 }
 
 /**
@@ -71,7 +75,7 @@ export function authorizerHandler(handle: (event: AuthorizerEvent, facts: Author
     const line = (level: "info" | "error", fields: Record<string, unknown>) =>
       log(level, "authorize", {
         routeKey: typeof event?.routeKey === "string" ? event.routeKey.slice(0, 200) : undefined,
-        requestId: String(event?.requestContext?.requestId ?? "unknown"),
+        requestId: requestIdOf(event),
         ...fields,
         durationMs: Math.round((performance.now() - started) * 100) / 100,
       });
@@ -80,14 +84,14 @@ export function authorizerHandler(handle: (event: AuthorizerEvent, facts: Author
       line("info", { outcome: "allow", user: facts.user });
       return { isAuthorized: true, context };
     } catch (err) {
-      if (err instanceof HttpError && err.statusCode < 500) {
+      if (err instanceof AppError && err.status < 500) {
         line("info", { outcome: "deny", error: err.code });
         return { isAuthorized: false };
       }
       line("error", {
         outcome: "error",
-        error: err instanceof HttpError ? err.code : "internal_error",
-        cause: describeError(err instanceof HttpError ? err.cause : err),
+        error: err instanceof AppError ? err.code : "internal_error",
+        cause: describeError(err instanceof AppError ? err.cause : err),
       });
       throw new Error("the session could not be checked; see the authorize log line");
     }

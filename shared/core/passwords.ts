@@ -55,8 +55,9 @@ export function isPasswordHash(encoded: unknown): encoded is string {
 /** Checks a password against an encoded hash in constant time. */
 export async function verifyPassword(password: string, encoded: string): Promise<boolean> {
   const match = HASH_PATTERN.exec(encoded);
-  if (match === null || !isPasswordHash(encoded)) return false;
-  const [, N, r, p, salt = "", expected = ""] = match;
+  if (match === null) return false;
+  const [, N, r, p, salt = "", expected = ""] = match.map(String);
+  if (!inCostRange(Number(N), Number(r), Number(p))) return false;
   const key = await derive(password, Buffer.from(salt, "base64url"), { N: Number(N), r: Number(r), p: Number(p) });
   return timingSafeEqual(key, Buffer.from(expected, "base64url"));
 }

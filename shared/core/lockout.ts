@@ -5,21 +5,14 @@
  * record. Unknown usernames get records like known ones, so a lock says nothing about who exists.
  */
 import type { Config } from "./config.ts";
+import type { AttemptRecord } from "./ports.ts";
 
 export type LockoutPolicy = Pick<Config, "signinMaxFailures" | "signinLockoutBaseSeconds" | "signinLockoutMaxSeconds">;
-
-/** A failure record as stored. Times are epoch seconds; 0 means not locked. */
-export interface AttemptRecord {
-  readonly failures: number;
-  readonly lockedUntil: number;
-  /** When the record is forgotten (the table's TTL attribute; never trusted to have run). */
-  readonly expiresAt: number;
-}
 
 /** How long a record outlives its last attempt: a day of quiet resets the count. */
 export const ATTEMPT_MEMORY_SECONDS = 86_400;
 
-/** The lock that the `failures`-th consecutive failure sets: none below the limit, then doubling. */
+/** The lock, in seconds, that the `failures`-th consecutive failure sets: none below the limit, then doubling. */
 export function lockoutSeconds(failures: number, policy: LockoutPolicy): number {
   if (failures < policy.signinMaxFailures) return 0;
   const doublings = Math.min(failures - policy.signinMaxFailures, 30);
@@ -39,12 +32,18 @@ export type Admission =
 export function admitAttempt(stored: AttemptRecord | undefined, now: number, policy: LockoutPolicy): Admission {
   const live = stored !== undefined && stored.expiresAt > now ? stored : undefined;
   if (live !== undefined && live.lockedUntil > now) {
-    return { admitted: false, retryAfterSeconds: live.lockedUntil - now };
+    return { admitted: false, retryAfterSeconds: Math.ceil((live.lockedUntil - now) / 1000) };
   }
   const failures = (live?.failures ?? 0) + 1;
-  const lock = lockoutSeconds(failures, policy);
+  const lockMs = lockoutSeconds(failures, policy) * 1000;
+  // Counted from the whole second, as the record is stored, so Retry-After never exceeds the lock.
+  const second = Math.floor(now / 1000) * 1000;
   return {
     admitted: true,
-    next: { failures, lockedUntil: lock > 0 ? now + lock : 0, expiresAt: now + lock + ATTEMPT_MEMORY_SECONDS },
+    next: {
+      failures,
+      lockedUntil: lockMs > 0 ? second + lockMs : 0,
+      expiresAt: second + lockMs + ATTEMPT_MEMORY_SECONDS * 1000,
+    },
   };
 }

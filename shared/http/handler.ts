@@ -1,13 +1,14 @@
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
-import type { Config } from "./config.ts";
+/**
+ * The HTTP edge's one wrapper and its responses: every handler is wrapped by httpHandler, which
+ * turns errors into answers and logs each request once.
+ */
+import type { Config } from "../core/config.ts";
+import { AppError } from "../core/errors.ts";
+import { describeError, log } from "../core/log.ts";
+import type { IssuedToken } from "../core/token.ts";
 import { sessionCookie } from "./cookies.ts";
 import { assertNotCrossSite, senderFacts } from "./cross-site.ts";
-import { HttpError } from "./errors.ts";
-import { describeError, log } from "./log.ts";
-import type { IssuedToken } from "./token.ts";
-
-export type HttpEvent = APIGatewayProxyEventV2;
-export type HttpResult = APIGatewayProxyStructuredResultV2;
+import { type HttpEvent, type HttpResult, requestIdOf } from "./event.ts";
 
 /** What a handler tells the request log about the request it served. */
 export interface RequestFacts {
@@ -71,24 +72,27 @@ export function sessionIssued(
   issued: IssuedToken,
   config: Pick<Config, "refreshWindowSeconds" | "sessionCookieName">,
 ): HttpResult {
+  const lifetimeSeconds = (issued.expiresAt - issued.issuedAt) / 1000;
   return json(
     200,
     {
       username: issued.user,
-      expiresAt: issued.expiresAt,
-      expiresAtIso: new Date(issued.expiresAt * 1000).toISOString(),
-      expiresInSeconds: issued.maxAgeSeconds,
-      refreshInSeconds: Math.max(0, issued.maxAgeSeconds - config.refreshWindowSeconds),
+      expiresAt: issued.expiresAt / 1000,
+      expiresAtIso: new Date(issued.expiresAt).toISOString(),
+      expiresInSeconds: lifetimeSeconds,
+      refreshInSeconds: Math.max(0, lifetimeSeconds - config.refreshWindowSeconds),
     },
-    [sessionCookie(issued.token, issued.maxAgeSeconds, config.sessionCookieName)],
+    [sessionCookie(issued.token, lifetimeSeconds, config.sessionCookieName)],
   );
 }
 
 /** The one place where an error becomes a response. Unexpected errors say nothing but an id. */
 function errorResponse(err: unknown, requestId: string): HttpResult {
-  if (err instanceof HttpError) {
-    const result = json(err.statusCode, { error: err.code, message: err.message });
-    result.headers = { ...result.headers, ...err.headers };
+  if (err instanceof AppError) {
+    // Its message comes from the error table; a 503's cause is logged, never sent.
+    const result = json(err.status, { error: err.code, message: err.message });
+    const retryAfter = err.retryAfterSeconds ?? (err.status === 503 ? 5 : undefined);
+    if (retryAfter !== undefined) result.headers = { ...result.headers, "Retry-After": String(retryAfter) };
     return result;
   }
   return json(500, {
@@ -114,7 +118,7 @@ export interface HandlerOptions {
 export function httpHandler(route: string, handle: HttpHandler, options: HandlerOptions = {}) {
   return async (event: HttpEvent): Promise<HttpResult> => {
     const started = performance.now();
-    const requestId = String(event?.requestContext?.requestId ?? "unknown");
+    const requestId = requestIdOf(event);
     const facts: RequestFacts = {};
     let result: HttpResult;
     let error: unknown;
@@ -137,7 +141,7 @@ export function httpHandler(route: string, handle: HttpHandler, options: Handler
       route,
       method: event?.requestContext?.http?.method,
       status,
-      error: error instanceof HttpError ? error.code : error === undefined ? undefined : "internal_error",
+      error: error instanceof AppError ? error.code : error === undefined ? undefined : "internal_error",
       user: facts.user,
       // The address the connection to API Gateway came from: what a guessing campaign is traced
       // by, and the same field as the access log's `ip`.
@@ -146,7 +150,7 @@ export function httpHandler(route: string, handle: HttpHandler, options: Handler
       fetchSite: facts.fetchSite,
       requestId,
       durationMs: Math.round((performance.now() - started) * 100) / 100,
-      cause: status >= 500 ? describeError(error instanceof HttpError ? error.cause : error) : undefined,
+      cause: status >= 500 ? describeError(error instanceof AppError ? error.cause : error) : undefined,
     });
     return result;
   };

@@ -10,10 +10,11 @@ import {
   type SecretsManagerClient,
   UpdateSecretVersionStageCommand,
 } from "@aws-sdk/client-secrets-manager";
-import { RotationError } from "./errors.ts";
-import { log } from "./log.ts";
-import { KID_PATTERN, newSigningKeyJwk, SigningKeyRing } from "./signing-key.ts";
-import { issueSessionToken, type TokenPolicy, verifySessionToken } from "./token.ts";
+import { RotationError } from "../core/errors.ts";
+import { log } from "../core/log.ts";
+import { KID_PATTERN, newSigningKeyJwk } from "../core/signing-key.ts";
+import { issueSessionToken, type TokenPolicy, verifySessionToken, wholeSecond } from "../core/token.ts";
+import { SigningKeyRing } from "./key-ring.ts";
 
 /** The four steps Secrets Manager calls, in its order; parseRotationEvent refuses any other. */
 export const ROTATION_STEPS = ["createSecret", "setSecret", "testSecret", "finishSecret"] as const;
@@ -124,12 +125,12 @@ async function testSecret(client: SecretsManagerClient, secretId: string, token:
   // The probe goes through the HTTP functions' own path: a key ring whose current key is the
   // pending version (same parsing, import and kid check), signing, then checkSession.
   const ring = new SigningKeyRing(async (stage) => (stage === "AWSCURRENT" ? version : undefined), PROBE_CACHE);
-  const now = Math.floor(Date.now() / 1000);
+  const now = Date.now();
   try {
-    const identity = { user: PROBE_USER, sid: "rotation-probe-session", authTime: now };
+    const identity = { user: PROBE_USER, sid: "rotation-probe-session", authTime: wholeSecond(now) };
     const probe = await issueSessionToken(await ring.current(), identity, now, PROBE_POLICY);
     // What checkSession does by default: the ring finds the key by kid, then the token checks.
-    const session = await verifySessionToken(probe.token, (kid) => ring.forKid(kid), now, PROBE_POLICY);
+    const session = await verifySessionToken(probe.token, ring, now, PROBE_POLICY);
     if (session.user !== PROBE_USER) throw new Error("the probe token verified for another user");
   } catch (err) {
     throw new RotationError(`pending version ${token} of ${secretId} is not a usable key`, { cause: err });

@@ -1,0 +1,47 @@
+/**
+ * What only the operators' CLI (users-cli.ts) does to the tables: remove a user and list every
+ * user, a Scan. Kept out of shared/ so that no function's bundle carries it.
+ */
+import { DeleteItemCommand, ScanCommand } from "@aws-sdk/client-dynamodb";
+import { type Item, num, SessionTables, s, str } from "../shared/aws/session-tables.ts";
+
+/** A user as the operators' CLI lists it. */
+export interface UserSummary {
+  readonly username: string;
+  readonly sessionsValidAfter: number;
+}
+
+/** The session store plus the CLI's own operations on the users table. */
+export class UserAdmin extends SessionTables {
+  /** Removes a user (CLI): their sessions end at their next check; false if no such user. */
+  removeUser(username: string): Promise<boolean> {
+    return this.conditional(
+      new DeleteItemCommand({
+        TableName: this.tables.usersTable,
+        Key: { username: s(username) },
+        ConditionExpression: "attribute_exists(username)",
+      }),
+    );
+  }
+
+  /** Every user, without hashes (CLI only: a Scan, never on a request path). */
+  async listUsers(): Promise<UserSummary[]> {
+    const users: UserSummary[] = [];
+    let start: Item | undefined;
+    do {
+      const page: { Items?: Item[]; LastEvaluatedKey?: Item } = await this.send(
+        new ScanCommand({
+          TableName: this.tables.usersTable,
+          ProjectionExpression: "username, sessionsValidAfter",
+          ...(start === undefined ? {} : { ExclusiveStartKey: start }),
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        const username = str(item, "username");
+        if (username !== undefined) users.push({ username, sessionsValidAfter: num(item, "sessionsValidAfter") ?? 0 });
+      }
+      start = page.LastEvaluatedKey;
+    } while (start !== undefined);
+    return users.sort((a, b) => a.username.localeCompare(b.username));
+  }
+}

@@ -1,0 +1,52 @@
+/** Reading request bodies: JSON only, bounded in size, refused unread when too large. */
+import { type Credentials, MAX_PASSWORD_LENGTH, USERNAME_PATTERN } from "../core/credentials.ts";
+import { AppError } from "../core/errors.ts";
+import { type HttpEvent, requestHeader } from "./event.ts";
+
+/** A sign-in body is two short strings; anything larger is refused unread. */
+const MAX_BODY_BYTES = 4096;
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * The request's body as a JSON object. Throws AppError `unsupported_media_type` unless the body
+ * is declared `application/json` (HTML forms and text/plain posts, which browsers send
+ * cross-site without a preflight, cannot reach a handler), `payload_too_large` above
+ * MAX_BODY_BYTES, and `invalid_json` for a body that is not a JSON object.
+ */
+export function jsonBody(event: HttpEvent): Record<string, unknown> {
+  const contentType = requestHeader(event, "content-type")?.split(";")[0]?.trim().toLowerCase();
+  if (contentType !== "application/json") throw new AppError("unsupported_media_type");
+  const raw = typeof event.body === "string" ? event.body : "";
+  const bytes = event.isBase64Encoded ? Buffer.from(raw, "base64") : Buffer.from(raw, "utf8");
+  if (bytes.length > MAX_BODY_BYTES) {
+    throw new AppError("payload_too_large", { detail: `The body must be at most ${MAX_BODY_BYTES} bytes.` });
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(utf8.decode(bytes));
+  } catch {
+    throw new AppError("invalid_json");
+  }
+  if (typeof body !== "object" || body === null || Array.isArray(body)) throw new AppError("invalid_json");
+  return body as Record<string, unknown>;
+}
+
+/**
+ * Reads `{"username","password"}` from a sign-in request. Throws what jsonBody throws, AppError
+ * `invalid_request` unless both are strings (or a password holds NUL), and `invalid_credentials`
+ * for strings no account can have.
+ */
+export function parseCredentials(event: HttpEvent): Credentials {
+  const { username, password } = jsonBody(event);
+  if (typeof username !== "string" || typeof password !== "string") {
+    throw new AppError("invalid_request", { detail: '"username" and "password" must both be strings.' });
+  }
+  if (!USERNAME_PATTERN.test(username) || password.length === 0 || password.length > MAX_PASSWORD_LENGTH) {
+    throw new AppError("invalid_credentials");
+  }
+  if (password.includes("\u0000")) {
+    throw new AppError("invalid_request", { detail: "The password must not contain NUL characters." });
+  }
+  return { username, password };
+}
