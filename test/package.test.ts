@@ -74,9 +74,9 @@ describe("the packaged CloudFormation template", () => {
 
   it("gives the rotation function a role limited to the four steps' actions on the signing-key secret", () => {
     const fn = resource("RotateSigningKeyLambdaFunction");
-    const role = resource("RotationRole");
+    const role = resource("RotateSigningKeyRole");
 
-    expect(fn.Properties.Role).toEqual({ "Fn::GetAtt": ["RotationRole", "Arn"] });
+    expect(fn.Properties.Role).toEqual({ "Fn::GetAtt": ["RotateSigningKeyRole", "Arn"] });
     expect(statements(role)).toEqual([
       {
         Effect: "Allow",
@@ -295,6 +295,28 @@ describe("the packaged CloudFormation template", () => {
       REVOCATION_CHECK: "refresh",
     });
     expect(Object.keys(variables).filter((name) => name.startsWith("AWS_"))).toEqual([]);
+  });
+
+  it("has every function log JSON lines at INFO and above, the runtime's own from WARN", () => {
+    const functions = Object.values(resources).filter((r) => r.Type === "AWS::Lambda::Function");
+    for (const fn of functions) {
+      expect(fn.Properties.LoggingConfig).toEqual({
+        LogFormat: "JSON",
+        ApplicationLogLevel: "INFO",
+        SystemLogLevel: "WARN",
+      });
+    }
+  });
+
+  it("decides the roles' session reads by the same REVOCATION_CHECK the functions get", () => {
+    const template = JSON.parse(readFileSync(join(folder, "cloudformation-template-update-stack.json"), "utf8"));
+    const variables = (
+      resource("WelcomeLambdaFunction").Properties.Environment as { Variables: Record<string, string> }
+    ).Variables;
+    expect(template.Parameters.RevocationCheck.Default).toBe(variables.REVOCATION_CHECK);
+    expect(template.Conditions.RevocationCheckEveryRequest).toEqual({
+      "Fn::Equals": [{ Ref: "RevocationCheck" }, "every-request"],
+    });
   });
 
   it("declares the session authorizer: REQUEST on the Cookie header, payload 2.0, simple responses, no cache", () => {
