@@ -2,9 +2,6 @@ import { configDefaults, defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    include: ["test/**/*.test.ts"],
-    // The browser suite needs Chromium: `npm run test:browser` (vitest.browser.config.ts).
-    exclude: [...configDefaults.exclude, "test/browser/**"],
     // HTTP tests each start serverless-offline; on two cores they are steadier one file at a time.
     fileParallelism: false,
     // Log records of passing tests are noise; a failing test shows its own.
@@ -13,5 +10,22 @@ export default defineConfig({
     hookTimeout: 120_000,
     // The AWS SDK's notice that its 2027 releases need Node 22 (Lambda runs 24; CI runs 20).
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: "tests",
+          include: ["test/**/*.test.ts"],
+          // The browser suite needs Chromium (`npm run test:browser`), the deploy suite moto
+          // (`npm run test:deploy`); the package tests are the project below.
+          exclude: [...configDefaults.exclude, "test/browser/**", "test/deploy/**", "test/package*.test.ts"],
+        },
+      },
+      {
+        // One `osls package` for all of them, run only when one of them is selected.
+        extends: true,
+        test: { name: "package", include: ["test/package*.test.ts"], globalSetup: ["test/support/package.ts"] },
+      },
+    ],
   },
 });

@@ -1,26 +1,17 @@
 /**
- * The packaged template when ALLOWED_ORIGINS and SESSION_COOKIE_NAME are set (test/package.test.ts
- * packages the defaults): CORS with credentials for exactly those origins, the settings passed on
- * to the functions, and a page bundle that stays small.
+ * The packaged template with ALLOWED_ORIGINS and SESSION_COOKIE_NAME set (the one package run of
+ * test/support/package.ts sets them): CORS with credentials for exactly those origins, the settings
+ * passed on to the functions, and a page bundle that stays small.
  */
-import { mkdtempSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { statSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { packageInto } from "./support/package.ts";
+import { beforeAll, describe, expect, it } from "vitest";
+import { PACKAGE_ENV, packagedFolder, packagedResources } from "./support/package.ts";
 
-const folder = mkdtempSync(join(tmpdir(), "sls-package-cors-"));
 let resources: Record<string, { Properties: Record<string, unknown> }>;
 
-beforeAll(async () => {
-  resources = await packageInto(folder, {
-    ALLOWED_ORIGINS: "https://app.example.com, https://admin.example.com",
-    SESSION_COOKIE_NAME: "__Host-token",
-  });
-});
-
-afterAll(() => {
-  rmSync(folder, { recursive: true, force: true });
+beforeAll(() => {
+  resources = packagedResources();
 });
 
 describe("the packaged template with ALLOWED_ORIGINS", () => {
@@ -39,14 +30,14 @@ describe("the packaged template with ALLOWED_ORIGINS", () => {
       const environment = resources[`${name}LambdaFunction`]?.Properties.Environment;
       expect(environment).toMatchObject({
         Variables: {
-          ALLOWED_ORIGINS: "https://app.example.com, https://admin.example.com",
-          SESSION_COOKIE_NAME: "__Host-token",
+          ALLOWED_ORIGINS: PACKAGE_ENV.ALLOWED_ORIGINS,
+          SESSION_COOKIE_NAME: PACKAGE_ENV.SESSION_COOKIE_NAME,
         },
       });
     }
   });
 
   it("keeps the page function's bundle small: its files and the wrapper, no jose, no SDK", () => {
-    expect(statSync(join(folder, "page.zip")).size).toBeLessThan(25_000);
+    expect(statSync(join(packagedFolder(), "page.zip")).size).toBeLessThan(25_000);
   });
 });

@@ -1,15 +1,16 @@
 /**
- * What `npm run deploy` would create, as CloudFormation sees it: `osls package` (no AWS credentials
- * needed) into a temporary folder, then the template's functions, routes, secrets, throttling,
- * rotation resources and roles, read as data; and the bundles each function's zip ships, held to
- * the size and content promises of docs/performance.md.
+ * What `npm run deploy` would create, as CloudFormation sees it: the one `osls package` of the
+ * package tests (test/support/package.ts), then the template's functions, routes, secrets,
+ * throttling, rotation resources and roles, read as data; and the bundles each function's zip
+ * ships, held to the size and content promises of docs/performance.md.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
 import JSZip from "jszip";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { packageInto } from "./support/package.ts";
+import { beforeAll, describe, expect, it } from "vitest";
+import { packagedFolder, packagedResources } from "./support/package.ts";
 
 type Resource = {
   Type: string;
@@ -24,15 +25,16 @@ interface Statement {
   Resource: unknown;
 }
 
-const folder = mkdtempSync(join(tmpdir(), "sls-package-"));
+// serverless.yml reads the HTTP API's CORS from this file (`${file(./serverless-cors.cjs)}`).
+const { corsFor } = createRequire(import.meta.url)("../serverless-cors.cjs") as {
+  corsFor: (env: Record<string, string>) => unknown;
+};
+let folder: string;
 let resources: Record<string, Resource>;
 
-beforeAll(async () => {
-  resources = await packageInto<Resource>(folder, { KEY_ROTATION_DAYS: "7" });
-});
-
-afterAll(() => {
-  rmSync(folder, { recursive: true, force: true });
+beforeAll(() => {
+  folder = packagedFolder();
+  resources = packagedResources<Resource>();
 });
 
 function resource(name: string): Resource {
@@ -74,9 +76,9 @@ describe("the packaged CloudFormation template", () => {
 
   it("gives the rotation function a role limited to the four steps' actions on the signing-key secret", () => {
     const fn = resource("RotateSigningKeyLambdaFunction");
-    const role = resource("RotationRole");
+    const role = resource("RotateSigningKeyRole");
 
-    expect(fn.Properties.Role).toEqual({ "Fn::GetAtt": ["RotationRole", "Arn"] });
+    expect(fn.Properties.Role).toEqual({ "Fn::GetAtt": ["RotateSigningKeyRole", "Arn"] });
     expect(statements(role)).toEqual([
       {
         Effect: "Allow",
@@ -223,7 +225,9 @@ describe("the packaged CloudFormation template", () => {
   });
 
   it("configures no CORS on the HTTP API unless ALLOWED_ORIGINS is set", () => {
-    expect(resource("HttpApi").Properties.CorsConfiguration).toBeUndefined();
+    // The package run sets ALLOWED_ORIGINS (test/package-cors.test.ts); false is osls's "no CORS".
+    expect(corsFor({})).toBe(false);
+    expect(corsFor({ ALLOWED_ORIGINS: " " })).toBe(false);
   });
 
   it("creates the signing key as a generated random JWK, and no users secret (users live in a table)", () => {
@@ -295,6 +299,28 @@ describe("the packaged CloudFormation template", () => {
       REVOCATION_CHECK: "refresh",
     });
     expect(Object.keys(variables).filter((name) => name.startsWith("AWS_"))).toEqual([]);
+  });
+
+  it("has every function log JSON lines at INFO and above, the runtime's own from WARN", () => {
+    const functions = Object.values(resources).filter((r) => r.Type === "AWS::Lambda::Function");
+    for (const fn of functions) {
+      expect(fn.Properties.LoggingConfig).toEqual({
+        LogFormat: "JSON",
+        ApplicationLogLevel: "INFO",
+        SystemLogLevel: "WARN",
+      });
+    }
+  });
+
+  it("decides the roles' session reads by the same REVOCATION_CHECK the functions get", () => {
+    const template = JSON.parse(readFileSync(join(folder, "cloudformation-template-update-stack.json"), "utf8"));
+    const variables = (
+      resource("WelcomeLambdaFunction").Properties.Environment as { Variables: Record<string, string> }
+    ).Variables;
+    expect(template.Parameters.RevocationCheck.Default).toBe(variables.REVOCATION_CHECK);
+    expect(template.Conditions.RevocationCheckEveryRequest).toEqual({
+      "Fn::Equals": [{ Ref: "RevocationCheck" }, "every-request"],
+    });
   });
 
   it("declares the session authorizer: REQUEST on the Cookie header, payload 2.0, simple responses, no cache", () => {

@@ -1,15 +1,32 @@
 /**
- * Runs `osls package` as `npm run package` does (no AWS credentials needed) for the package tests,
- * with a bare environment plus the settings a test gives, and reads back the template.
+ * One `osls package` for every package test: the globalSetup of the "package" project in
+ * vitest.config.ts packages the service as `npm run package` does (no AWS credentials), with a bare
+ * environment plus PACKAGE_ENV, into a temporary folder; the tests read it through packagedFolder().
  */
 import { execFile } from "node:child_process";
-import { readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { promisify } from "node:util";
+import { inject } from "vitest";
+import type { TestProject } from "vitest/node";
 
-/** Packages into `folder` (a fresh temporary one) and returns the CloudFormation template's resources. */
-export async function packageInto<R>(folder: string, env: Record<string, string> = {}): Promise<Record<string, R>> {
-  // A serverless-esbuild work folder of its own, so parallel test files never share a build.
+declare module "vitest" {
+  export interface ProvidedContext {
+    packageFolder: string;
+  }
+}
+
+/** The settings of the one package run: every other setting keeps its default. */
+export const PACKAGE_ENV = {
+  KEY_ROTATION_DAYS: "7",
+  ALLOWED_ORIGINS: "https://app.example.com, https://admin.example.com",
+  SESSION_COOKIE_NAME: "__Host-token",
+};
+
+export default async function packageOnce(project: TestProject): Promise<() => void> {
+  const folder = mkdtempSync(join(tmpdir(), "sls-package-"));
+  // A serverless-esbuild work folder of its own, so a parallel `npm start` never shares a build.
   const workFolder = `.esbuild-${basename(folder)}`;
   try {
     await promisify(execFile)(
@@ -21,7 +38,7 @@ export async function packageInto<R>(folder: string, env: Record<string, string>
           HOME: process.env.HOME,
           ESBUILD_WORK_FOLDER: workFolder,
           SLS_TELEMETRY_DISABLED: "1",
-          ...env,
+          ...PACKAGE_ENV,
         },
         timeout: 110_000,
       },
@@ -29,5 +46,17 @@ export async function packageInto<R>(folder: string, env: Record<string, string>
   } finally {
     rmSync(workFolder, { recursive: true, force: true });
   }
-  return JSON.parse(readFileSync(join(folder, "cloudformation-template-update-stack.json"), "utf8")).Resources;
+  project.provide("packageFolder", folder);
+  return () => rmSync(folder, { recursive: true, force: true });
+}
+
+/** The folder the package run wrote: the zips, and the CloudFormation templates. */
+export function packagedFolder(): string {
+  return inject("packageFolder");
+}
+
+/** The resources of the update template, the one `osls deploy` sends to CloudFormation. */
+export function packagedResources<R>(): Record<string, R> {
+  const template = readFileSync(join(packagedFolder(), "cloudformation-template-update-stack.json"), "utf8");
+  return JSON.parse(template).Resources;
 }
