@@ -2,8 +2,6 @@ import { configDefaults, defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    // HTTP tests each start serverless-offline; on two cores they are steadier one file at a time.
-    fileParallelism: false,
     // Log records of passing tests are noise; a failing test shows its own.
     silent: "passed-only",
     testTimeout: 30_000,

@@ -1,21 +1,25 @@
 /**
  * The local tooling a new user meets first: the Secrets Manager endpoint (spoken to with the real
- * SDK), `npm run users -- add`, and `npm start` itself, started and stopped with Ctrl-C.
+ * SDK), `npm run users -- add`, `npm start` itself (started, stopped with Ctrl-C, started again over
+ * the same data), and the local DynamoDB endpoint's guard against web pages.
  */
 
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ListTablesCommand } from "@aws-sdk/client-dynamodb";
 import {
   CreateSecretCommand,
   DescribeSecretCommand,
   GetSecretValueCommand,
   PutSecretValueCommand,
 } from "@aws-sdk/client-secrets-manager";
+import { decodeJwt } from "jose";
 import { afterAll, describe, expect, it } from "vitest";
+import { LocalDynamoDB } from "../local/dynamodb-endpoint.ts";
 import { freePort } from "../local/free-port.ts";
-import { localClient } from "../local/sdk-env.ts";
+import { localClient, localDynamoClient } from "../local/sdk-env.ts";
 import { LocalSecretsManager } from "../local/secrets-endpoint.ts";
 import { loadConfig } from "../shared/core/config.ts";
 import { passwordMatches } from "../shared/core/passwords.ts";
@@ -251,41 +255,120 @@ function invokeThroughSocket(socketPath: string, functionName: string) {
 }
 
 describe("npm start", () => {
-  it("serves the walkthrough on its port, invokes only through a socket, and stops on Ctrl-C", async () => {
+  it("serves the walkthrough, invokes only through a socket, stops on Ctrl-C, and keeps sessions across a restart", async () => {
     const [port, secretsPort, dynamodbPort] = [await freePort(), await freePort(), await freePort()];
     const dataFile = join(dir, "start.json");
     const socket = join(dir, "lambda-invoke-dev.sock");
-    const start = runCommand(["local/start.ts"], {
+    const env = {
       PORT: String(port),
       LOCAL_SECRETS_PORT: String(secretsPort),
       LOCAL_SECRETS_FILE: dataFile,
       LOCAL_DYNAMODB_PORT: String(dynamodbPort),
       LOCAL_DYNAMODB_DIR: join(dir, "start-dynamodb"),
+      // Refreshable at once, so the restart itself is the time that passes.
+      TOKEN_TTL_SECONDS: "120",
+      REFRESH_WINDOW_SECONDS: "119",
       ESBUILD_WORK_FOLDER: `.esbuild-test-start-${process.pid}`,
-    });
+    };
+    const browser = new Client(`http://127.0.0.1:${port}`);
     try {
-      for (let i = 0; i < 300 && !start.output().includes("Server ready"); i++) {
-        await new Promise((resolve) => setTimeout(resolve, 200));
+      const first = await npmStart(env);
+      try {
+        expect(first.output()).toContain("added demo user user1");
+        expect((await browser.signIn("user1", "password1")).status).toBe(200);
+        expect((await browser.request("GET", "/welcome")).text).toBe("Welcome user1!");
+        expect(JSON.parse(readFileSync(dataFile, "utf8")).secrets).toHaveProperty([
+          "serverless-jwt-auth/dev/signing-key",
+        ]);
+        const invoked = await invokeThroughSocket(socket, "serverless-jwt-auth-dev-logout");
+        expect(invoked.status).toBe(200);
+        expect(JSON.parse(invoked.body)).toMatchObject({ statusCode: 200 });
+        expect(statSync(socket).isSocket()).toBe(true);
+      } finally {
+        expect(await first.stop()).toBe(0);
       }
-      expect(start.output()).toContain("Server ready");
-      const browser = new Client(`http://127.0.0.1:${port}`);
-      expect((await browser.signIn("user1", "password1")).status).toBe(200);
-      expect((await browser.request("GET", "/welcome")).text).toBe("Welcome user1!");
-      expect(JSON.parse(readFileSync(dataFile, "utf8")).secrets).toHaveProperty([
-        "serverless-jwt-auth/dev/signing-key",
-      ]);
-      const invoked = await invokeThroughSocket(socket, "serverless-jwt-auth-dev-logout");
-      expect(invoked.status).toBe(200);
-      expect(JSON.parse(invoked.body)).toMatchObject({ statusCode: 200 });
-      expect(statSync(socket).isSocket()).toBe(true);
+      for (const p of [port, secretsPort, dynamodbPort]) {
+        await expect(fetch(`http://127.0.0.1:${p}/`)).rejects.toThrow();
+      }
+      await expect(invokeThroughSocket(socket, "serverless-jwt-auth-dev-logout")).rejects.toThrow();
+
+      const before = decodeJwt(String(await browser.token()));
+      const second = await npmStart(env);
+      try {
+        expect(second.output()).not.toContain("created table");
+        expect((await browser.request("POST", "/refresh")).status).toBe(200);
+        expect(decodeJwt(String(await browser.token())).sid).toBe(before.sid);
+      } finally {
+        expect(await second.stop()).toBe(0);
+      }
     } finally {
+      rmSync(env.ESBUILD_WORK_FOLDER, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
+
+/** Runs `npm start` until "Server ready"; stop() sends Ctrl-C and resolves with its exit code. */
+async function npmStart(env: Record<string, string>) {
+  const start = runCommand(["local/start.ts"], env);
+  const ready = new Promise<void>((resolve, reject) => {
+    const poll = setInterval(() => {
+      if (start.output().includes("Server ready")) {
+        clearInterval(poll);
+        resolve();
+      }
+    }, 100);
+    void start.exited.then(() => {
+      clearInterval(poll);
+      reject(new Error(`npm start exited:\n${start.output()}`));
+    });
+  });
+  await ready;
+  return {
+    output: start.output,
+    stop: () => {
       start.child.kill("SIGINT");
-      expect(await start.exited).toBe(0);
-      rmSync(`.esbuild-test-start-${process.pid}`, { recursive: true, force: true });
+      return start.exited;
+    },
+  };
+}
+
+describe("the local DynamoDB endpoint", () => {
+  const post = (port: number, headers: Record<string, string>) =>
+    new Promise<number | undefined>((resolve, reject) => {
+      const req = request(
+        {
+          host: "127.0.0.1",
+          port,
+          method: "POST",
+          headers: {
+            "content-type": "application/x-amz-json-1.0",
+            "x-amz-target": "DynamoDB_20120810.ListTables",
+            ...headers,
+          },
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode);
+        },
+      );
+      req.once("error", reject);
+      req.end("{}");
+    });
+
+  it("answers the SDK, and refuses a Host that is not a loopback name or a request from a web page", async () => {
+    const dynamodb = await new LocalDynamoDB({ port: 0 }).start();
+    const client = localDynamoClient(dynamodb.url);
+    try {
+      await expect(client.send(new ListTablesCommand({}))).resolves.toMatchObject({ TableNames: [] });
+      // Unsigned, so dynalite itself answers 400: the guard let it through.
+      expect(await post(dynamodb.port, { host: `localhost:${dynamodb.port}` })).toBe(400);
+      expect(await post(dynamodb.port, { host: "rebound.example.com" })).toBe(403);
+      expect(await post(dynamodb.port, { host: `127.0.0.1:${dynamodb.port}`, origin: "https://evil.example" })).toBe(
+        403,
+      );
+    } finally {
+      client.destroy();
+      await dynamodb.stop();
     }
-    for (const p of [port, secretsPort, dynamodbPort]) {
-      await expect(fetch(`http://127.0.0.1:${p}/`)).rejects.toThrow();
-    }
-    await expect(invokeThroughSocket(socket, "serverless-jwt-auth-dev-logout")).rejects.toThrow();
   });
 });
