@@ -1,12 +1,14 @@
 /**
  * Property-based fuzzing (fast-check) of every handler with random bodies, cookies and headers:
- * the answer is always a 2xx or 4xx, never a throw or a 5xx, and a refusal never sets a token.
+ * the HTTP handlers always answer a 2xx or 4xx, never a throw or a 5xx, and a refusal never sets a
+ * token; the authorizer allows only a valid session and never throws; me serves only a complete
+ * authorizer context. A run cut short by its time limit fails.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import fc from "fast-check";
 import { afterAll, beforeAll, expect, it, vi } from "vitest";
 import { captureLogs } from "./support/handler-checks.ts";
-import { httpApiEvent, loadContainer } from "./support/in-process.ts";
+import { authorizerEvent, httpApiEvent, loadContainer } from "./support/in-process.ts";
 import { devKey, mintToken } from "./support/tokens.ts";
 
 let container: Awaited<ReturnType<typeof loadContainer>>;
@@ -88,12 +90,15 @@ function check(result: APIGatewayProxyStructuredResultV2, route: string) {
     expect(result.cookies).toBeUndefined();
     const parsed = JSON.parse(String(result.body)) as Record<string, unknown>;
     expect(Object.keys(parsed).sort()).toEqual(["error", "message"]);
-  } else if (route !== "logout" && route !== "welcome") {
+  } else if (route === "signin" || route === "refresh") {
     expect(result.cookies).toHaveLength(1);
   }
 }
 
-it.each(["welcome", "refresh", "logout", "signin"] as const)(
+// A run that the time limit cuts short fails: a property checked on too few inputs proves little.
+const budget = (numRuns: number) => ({ numRuns, interruptAfterTimeLimit: 20_000, markInterruptAsFailure: true });
+
+it.each(["welcome", "refresh", "logout", "logoutEverywhere", "signin"] as const)(
   "%s answers 2xx or 4xx to random events",
   async (route) => {
     const handler = container.handlers[route];
@@ -104,7 +109,53 @@ it.each(["welcome", "refresh", "logout", "signin"] as const)(
         )) as APIGatewayProxyStructuredResultV2;
         check(result, route);
       }),
-      { numRuns: route === "signin" ? 150 : 300, interruptAfterTimeLimit: 20_000 },
+      budget(route === "signin" ? 100 : 300),
     );
   },
 );
+
+/** The values of the `token` cookies among `cookies`, as the authorizer reads them. */
+const tokenValues = (cookies: string[]) =>
+  cookies.flatMap((cookie) => {
+    const eq = cookie.indexOf("=");
+    const value = cookie.slice(eq + 1).trim();
+    return eq >= 0 && cookie.slice(0, eq).trim() === "token" && value !== "" ? [value] : [];
+  });
+
+it("the authorizer allows only the one valid session among random cookies and headers, and never throws", async () => {
+  await fc.assert(
+    fc.asyncProperty(event, async (input) => {
+      const cookies = input.cookies ?? [];
+      const result = await container.authorize(authorizerEvent({ headers: input.headers, cookies }));
+      const values = tokenValues(cookies);
+      expect(result.isAuthorized).toBe(values.length === 1 && values[0] === validToken);
+    }),
+    budget(300),
+  );
+});
+
+it("me serves only a complete authorizer context, and answers anything else with a generic 500", async () => {
+  const context = fc.record(
+    {
+      username: fc.oneof(fc.constant("user1"), fc.anything()),
+      authTime: fc.oneof(fc.nat(), fc.anything()),
+      expiresAt: fc.oneof(fc.nat(), fc.anything()),
+      sid: fc.oneof(fc.constant("s".repeat(22)), fc.anything()),
+    },
+    { requiredKeys: [] },
+  );
+  await fc.assert(
+    fc.asyncProperty(fc.option(context, { nil: undefined }), async (lambda) => {
+      const input = httpApiEvent({ rawPath: "/me" });
+      const result = (await container.me({
+        ...input,
+        requestContext: { ...input.requestContext, authorizer: { lambda } },
+      } as never)) as APIGatewayProxyStructuredResultV2;
+      expect([200, 500]).toContain(result.statusCode);
+      const body = JSON.parse(String(result.body)) as Record<string, unknown>;
+      if (result.statusCode === 200) expect(body).toEqual(lambda);
+      else expect(Object.keys(body).sort()).toEqual(["error", "message", "requestId"]);
+    }),
+    budget(300),
+  );
+});

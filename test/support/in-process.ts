@@ -16,12 +16,14 @@ export async function loadContainer(env: Record<string, string> = {}) {
   await ensureDevKeyOn(secrets, config);
   const { dynamodb, store } = await startTables(config);
   Object.assign(process.env, fullEnv, localSdkEnvironment(secrets.url, dynamodb.url));
-  const [signin, welcome, refresh, logout, logoutEverywhere, runtime] = await Promise.all([
+  const [signin, welcome, refresh, logout, logoutEverywhere, authorize, me, runtime] = await Promise.all([
     import("../../functions/signin.ts"),
     import("../../functions/welcome.ts"),
     import("../../functions/refresh.ts"),
     import("../../functions/logout.ts"),
     import("../../functions/logout-everywhere.ts"),
+    import("../../functions/authorize.ts"),
+    import("../../functions/me.ts"),
     import("../../shared/runtime.ts"),
   ]);
   return {
@@ -36,6 +38,9 @@ export async function loadContainer(env: Record<string, string> = {}) {
       logout: logout.handler,
       logoutEverywhere: logoutEverywhere.handler,
     },
+    /** The session authorizer, and the route behind it: other event shapes than the handlers'. */
+    authorize: authorize.handler,
+    me: me.handler,
     /** Forgets every cached secret, as a new container would start. */
     coldStart() {
       runtime.signingKeys.clear();
