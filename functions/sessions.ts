@@ -17,7 +17,11 @@ import { config, deps } from "../shared/runtime.ts";
 
 const tokenOf = (event: HttpEvent) => readSessionToken(event.cookies, config.sessionCookieName);
 const iso = (ms: number) => new Date(ms).toISOString();
-const shown = (view: SessionView) => ({ ...view, signedInAt: iso(view.signedInAt), lastActiveAt: iso(view.lastActiveAt) });
+const shown = (view: SessionView) => ({
+  ...view,
+  signedInAt: iso(view.signedInAt),
+  lastActiveAt: iso(view.lastActiveAt),
+});
 
 const list = httpHandler("sessions", async (event, facts) => {
   const { user, sessions } = await listSessions(deps, tokenOf(event));

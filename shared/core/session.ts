@@ -63,11 +63,7 @@ export const lastActive = (record: SessionRecord): number => record.lastActiveAt
  * `too_many_attempts` while the username is locked, `invalid_credentials` for an unknown user or
  * a wrong password alike, and `service_unavailable` when the key or the store cannot be read.
  */
-export async function signIn(
-  deps: SessionDeps,
-  credentials: Credentials,
-  client: ClientFacts,
-): Promise<IssuedToken> {
+export async function signIn(deps: SessionDeps, credentials: Credentials, client: ClientFacts): Promise<IssuedToken> {
   const now = deps.clock();
   const { username, password } = credentials;
   const [signingKey, attempts, user] = await Promise.all([
@@ -84,7 +80,10 @@ export async function signIn(
   // An unknown user costs the same scrypt work as a wrong password (a decoy hash).
   const matches = await passwordMatches(password, user?.passwordHash);
   if (user === undefined || !matches) throw new AppError("invalid_credentials");
-  const [issued] = await Promise.all([startSession(deps, user, client, signingKey), deps.store.deleteAttempts(username)]);
+  const [issued] = await Promise.all([
+    startSession(deps, user, client, signingKey),
+    deps.store.deleteAttempts(username),
+  ]);
   return issued;
 }
 
@@ -138,7 +137,9 @@ export function sessionsBeyondLimit(
   keep: number,
 ): SessionRecord[] {
   const ended = records.filter((record) => recordEnded(record, user, now));
-  const live = records.filter((record) => !recordEnded(record, user, now)).sort((a, b) => lastActive(b) - lastActive(a));
+  const live = records
+    .filter((record) => !recordEnded(record, user, now))
+    .sort((a, b) => lastActive(b) - lastActive(a));
   return [...ended, ...live.slice(Math.max(0, keep))];
 }
 

@@ -5,9 +5,9 @@
  * moves. Every call is counted by method name, so a test can say what a use case read.
  */
 import { randomBytes } from "node:crypto";
-import type { SessionDeps, SessionPolicy } from "../../shared/core/session.ts";
 import { loadConfig } from "../../shared/core/config.ts";
 import type { AttemptRecord, KeyRing, SessionRecord, SessionStore, UserRecord } from "../../shared/core/ports.ts";
+import type { SessionDeps, SessionPolicy } from "../../shared/core/session.ts";
 import { importSigningKey, type SigningKey } from "../../shared/core/signing-key.ts";
 
 export class MemoryStore implements SessionStore {
