@@ -8,7 +8,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { type AttributeValue, GetItemCommand } from "@aws-sdk/client-dynamodb";
+import { type AttributeValue, GetItemCommand, QueryCommand } from "@aws-sdk/client-dynamodb";
 import { decodeJwt, jwtVerify, SignJWT } from "jose";
 import jsonwebtoken from "jsonwebtoken";
 import { ensureDevKey, ensureTables } from "../local/dev-data.ts";
@@ -101,8 +101,14 @@ export async function measureWarm(
       return secrets.count("GetSecretValue");
     };
 
-    const bundles = ["signin", "welcome", "refresh", "authorize"].map(container);
-    const [signin, welcome, refresh, authorize] = (await Promise.all(bundles)) as [Handler, Handler, Handler, Handler];
+    const bundles = ["signin", "welcome", "refresh", "authorize", "sessions"].map(container);
+    const [signin, welcome, refresh, authorize, sessions] = (await Promise.all(bundles)) as Handler[] as [
+      Handler,
+      Handler,
+      Handler,
+      Handler,
+      Handler,
+    ];
     const signInRequest = signInEvent({ username: user, password });
     const signedIn = await call(signin, signInRequest, 200);
     const token = /^token=([^;]+)/.exec(signedIn.cookies?.[0] ?? "")?.[1] ?? "";
@@ -141,6 +147,20 @@ export async function measureWarm(
       },
       tables: {
         refresh_in_window_warm: () => call(refresh, withCookie("POST", "/refresh", refreshToken), 200),
+        // GET /sessions beside its floor: verify, then one Query of the index by username.
+        sessions_warm: () => call(sessions, withCookie("GET", "/sessions", token), 200),
+        sessions_floor: async () => {
+          await jwtVerify(token, cryptoKey, { algorithms: ["HS256"] });
+          await dynamodbClient.send(
+            new QueryCommand({
+              TableName: config.sessionsTable,
+              IndexName: "by-username",
+              KeyConditionExpression: "username = :u",
+              ExpressionAttributeValues: { ":u": { S: user } },
+              Limit: config.maxSessionsPerUser * 2,
+            }),
+          );
+        },
         refresh_floor: async () => {
           await jwtVerify(refreshToken, cryptoKey, { algorithms: ["HS256"] });
           await Promise.all([
