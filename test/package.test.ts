@@ -115,6 +115,7 @@ describe("the packaged CloudFormation template", () => {
     const byUsername = {
       Effect: "Allow",
       Action: "dynamodb:Query",
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub, not a template
       Resource: { "Fn::Sub": "${SessionsTable.Arn}/index/by-username" },
     };
     const expected: Record<string, unknown[]> = {
