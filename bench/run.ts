@@ -112,6 +112,7 @@ try {
     tutorial_over_welcome: ratio(us.tutorial_verify, us.welcome_warm),
     authorize_over_welcome: ratio(us.authorize_warm, us.welcome_warm),
     refresh_over_floor: ratio(us.refresh_in_window_warm, us.refresh_floor),
+    sessions_over_floor: ratio(us.sessions_warm, us.sessions_floor),
     signin_over_scrypt_floor: ratio(ms.signin_warm, ms.scrypt_floor),
     bundle_bytes,
     load_ms,

@@ -8,7 +8,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { type AttributeValue, GetItemCommand } from "@aws-sdk/client-dynamodb";
+import { type AttributeValue, GetItemCommand, QueryCommand } from "@aws-sdk/client-dynamodb";
 import { decodeJwt, jwtVerify, SignJWT } from "jose";
 import jsonwebtoken from "jsonwebtoken";
 import { ensureDevKey, ensureTables } from "../local/dev-data.ts";
@@ -101,8 +101,14 @@ export async function measureWarm(
       return secrets.count("GetSecretValue");
     };
 
-    const bundles = ["signin", "welcome", "refresh", "authorize"].map(container);
-    const [signin, welcome, refresh, authorize] = (await Promise.all(bundles)) as [Handler, Handler, Handler, Handler];
+    const bundles = ["signin", "welcome", "refresh", "authorize", "sessions"].map(container);
+    const [signin, welcome, refresh, authorize, sessions] = (await Promise.all(bundles)) as Handler[] as [
+      Handler,
+      Handler,
+      Handler,
+      Handler,
+      Handler,
+    ];
     const signInRequest = signInEvent({ username: user, password });
     const signedIn = await call(signin, signInRequest, 200);
     const token = /^token=([^;]+)/.exec(signedIn.cookies?.[0] ?? "")?.[1] ?? "";
@@ -121,6 +127,14 @@ export async function measureWarm(
     const welcomeEvent = withCookie("GET", "/welcome", token);
     const authorizeEvent = authorizerEvent({ cookies: [`token=${token}`] });
     let refreshToken = await inWindow();
+    // A user of its own for GET /sessions: the sign-in case's many sessions would end its session
+    // (MAX_SESSIONS_PER_USER) and fill its list.
+    await tables.addUser("bench-sessions", passwordHash, Date.now());
+    const sessionsEvent = withCookie(
+      "GET",
+      "/sessions",
+      await liveToken(tables, key, { claims: { sub: "bench-sessions" } }),
+    );
     // What refresh cannot do without: verify, read the session and the user, sign (raw SDK and jose).
     const read = (TableName: string, Key: Record<string, AttributeValue>) =>
       dynamodbClient.send(new GetItemCommand({ TableName, Key, ConsistentRead: true }));
@@ -141,6 +155,20 @@ export async function measureWarm(
       },
       tables: {
         refresh_in_window_warm: () => call(refresh, withCookie("POST", "/refresh", refreshToken), 200),
+        // GET /sessions beside its floor: verify, then one Query of the index by username.
+        sessions_warm: () => call(sessions, sessionsEvent, 200),
+        sessions_floor: async () => {
+          await jwtVerify(token, cryptoKey, { algorithms: ["HS256"] });
+          await dynamodbClient.send(
+            new QueryCommand({
+              TableName: config.sessionsTable,
+              IndexName: "by-username",
+              KeyConditionExpression: "username = :u",
+              ExpressionAttributeValues: { ":u": { S: "bench-sessions" } },
+              Limit: config.maxSessionsPerUser * 2,
+            }),
+          );
+        },
         refresh_floor: async () => {
           await jwtVerify(refreshToken, cryptoKey, { algorithms: ["HS256"] });
           await Promise.all([

@@ -8,11 +8,14 @@ import { readFileSync } from "node:fs";
 import {
   type AttributeDefinition,
   CreateTableCommand,
+  DeleteTableCommand,
   DescribeTableCommand,
   type DynamoDBClient,
+  type GlobalSecondaryIndex,
   type KeySchemaElement,
   UpdateTimeToLiveCommand,
   waitUntilTableExists,
+  waitUntilTableNotExists,
 } from "@aws-sdk/client-dynamodb";
 import { CreateSecretCommand, DescribeSecretCommand, type SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SessionTables } from "../shared/aws/session-tables.ts";
@@ -23,6 +26,7 @@ interface TableResource {
   Properties: {
     AttributeDefinitions: AttributeDefinition[];
     KeySchema: KeySchemaElement[];
+    GlobalSecondaryIndexes?: GlobalSecondaryIndex[];
     TimeToLiveSpecification?: { AttributeName: string; Enabled: boolean };
   };
 }
@@ -46,12 +50,13 @@ export function demoUsers(): Record<string, string> {
   return JSON.parse(readFileSync(new URL("./demo-users.json", import.meta.url), "utf8")) as Record<string, string>;
 }
 
-async function tableExists(client: DynamoDBClient, name: string): Promise<boolean> {
+/** The names of a table's global secondary indexes, or undefined when there is no such table. */
+async function tableIndexes(client: DynamoDBClient, name: string): Promise<string[] | undefined> {
   try {
-    await client.send(new DescribeTableCommand({ TableName: name }));
-    return true;
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: name }));
+    return (Table?.GlobalSecondaryIndexes ?? []).map((index) => String(index.IndexName));
   } catch (err) {
-    if ((err as { name?: unknown }).name === "ResourceNotFoundException") return false;
+    if ((err as { name?: unknown }).name === "ResourceNotFoundException") return undefined;
     throw err;
   }
 }
@@ -62,10 +67,25 @@ export async function ensureTables(client: DynamoDBClient, config: Config): Prom
   for (const [logicalId, name] of Object.entries(tableNames(config))) {
     const definition = TABLES[logicalId];
     if (definition === undefined) throw new Error(`shared/tables.json has no ${logicalId}`);
-    if (await tableExists(client, name)) continue;
-    const { AttributeDefinitions, KeySchema, TimeToLiveSpecification } = definition.Properties;
+    const { AttributeDefinitions, KeySchema, GlobalSecondaryIndexes, TimeToLiveSpecification } = definition.Properties;
+    const indexes = await tableIndexes(client, name);
+    const wanted = (GlobalSecondaryIndexes ?? []).map((index) => String(index.IndexName));
+    if (indexes !== undefined && wanted.every((index) => indexes.includes(index))) continue;
+    if (indexes !== undefined) {
+      // A sessions table from before its index (dynalite cannot add one): sessions are worth
+      // less than a working start, so it is made anew and local sign-ins start over.
+      if (logicalId !== "SessionsTable") throw new Error(`table ${name} lacks an index of shared/aws/tables.json`);
+      await client.send(new DeleteTableCommand({ TableName: name }));
+      await waitUntilTableNotExists({ client, maxWaitTime: 60, minDelay: 1, maxDelay: 2 }, { TableName: name });
+    }
     await client.send(
-      new CreateTableCommand({ TableName: name, AttributeDefinitions, KeySchema, BillingMode: "PAY_PER_REQUEST" }),
+      new CreateTableCommand({
+        TableName: name,
+        AttributeDefinitions,
+        KeySchema,
+        BillingMode: "PAY_PER_REQUEST",
+        ...(GlobalSecondaryIndexes === undefined ? {} : { GlobalSecondaryIndexes }),
+      }),
     );
     await waitUntilTableExists({ client, maxWaitTime: 60, minDelay: 1, maxDelay: 2 }, { TableName: name });
     if (TimeToLiveSpecification !== undefined) {

@@ -6,7 +6,9 @@
  *   revoke <name>  ends all sessions of a user (they sign in again)
  *   remove <name>  removes a user; their sessions end at their next check
  *   unlock <name>  clears the failed sign-in count of a username (lifts a lockout)
- *   list           lists the users, without hashes
+ *   list           lists the users, without hashes, with their live session counts
+ *   sessions <name>            lists a user's live sessions (id, device, address, times)
+ *   end-session <name> <id>    ends one session of a user, by the id `sessions` shows
  *   import         adds the users of a JSON {"<name>": "<scrypt hash>"} on stdin (the old users
  *                  secret) that are not in the table yet
  * Talks to the endpoints of a running `npm start` by default; with `--aws` to AWS itself
@@ -19,11 +21,12 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { loadConfig } from "../shared/core/config.ts";
 import { MAX_PASSWORD_LENGTH, USERNAME_PATTERN } from "../shared/core/credentials.ts";
 import { hashPassword, isPasswordHash } from "../shared/core/passwords.ts";
+import { endUserSession, userSessions } from "../shared/core/user-sessions.ts";
 import { useLocalEndpointUnless } from "./sdk-env.ts";
 import { UserAdmin } from "./user-admin.ts";
 
 const usage =
-  "usage: npm run users -- add|passwd|revoke|remove|unlock <username> | list | import   [--stage dev] [--aws]";
+  "usage: npm run users -- add|passwd|revoke|remove|unlock|sessions <username> | end-session <username> <id> | list | import   [--stage dev] [--aws]";
 
 async function readPassword(): Promise<string> {
   if (!process.stdin.isTTY) {
@@ -78,10 +81,11 @@ async function main(): Promise<void> {
     allowPositionals: true,
     options: { stage: { type: "string" }, aws: { type: "boolean" } },
   });
-  const [command, username] = positionals;
-  const named = ["add", "passwd", "revoke", "remove", "unlock"].includes(String(command));
+  const [command, username, sessionId] = positionals;
+  const named = ["add", "passwd", "revoke", "remove", "unlock", "sessions"].includes(String(command));
   const bare = command === "list" || command === "import";
-  if (!(named && positionals.length === 2) && !(bare && positionals.length === 1)) {
+  const endSession = command === "end-session" && positionals.length === 3;
+  if (!(named && positionals.length === 2) && !(bare && positionals.length === 1) && !endSession) {
     throw new Error(usage);
   }
   if (username !== undefined && !USERNAME_PATTERN.test(username)) {
@@ -96,8 +100,24 @@ async function main(): Promise<void> {
   try {
     if (command === "list") {
       for (const user of await users.listUsers()) {
-        console.log(`${user.username}\tsessions valid after ${new Date(user.sessionsValidAfter).toISOString()}`);
+        const live = (await userSessions(users, user.username, Date.now(), config))?.length ?? 0;
+        const after = new Date(user.sessionsValidAfter).toISOString();
+        console.log(`${user.username}\t${live} live session(s)\tsessions valid after ${after}`);
       }
+    } else if (command === "sessions") {
+      const sessions = await userSessions(users, name, Date.now(), config);
+      if (sessions === undefined) throw missing();
+      for (const session of sessions) {
+        const [signedIn, active] = [session.signedInAt, session.lastActiveAt].map((ms) => new Date(ms).toISOString());
+        const device = session.device || "unknown device";
+        console.log(`${session.id}\t${device}\t${session.ip || "-"}\tsigned in ${signedIn}\tlast active ${active}`);
+      }
+      console.log(`${sessions.length} live session(s) of ${name}`);
+    } else if (command === "end-session") {
+      if (!(await endUserSession(users, name, String(sessionId), Date.now(), config))) {
+        throw new Error(`${name} has no live session ${sessionId}`);
+      }
+      console.log(`ended session ${sessionId} of ${name}`);
     } else if (command === "add") {
       const hash = await hashPassword(await newPassword());
       const added = await users.addUser(name, hash, Date.now());
@@ -121,7 +141,7 @@ async function main(): Promise<void> {
       if (!(await users.removeUser(name))) throw missing();
       console.log(`removed user ${name}; their sessions are ended`);
     }
-    if (command === "passwd" || command === "revoke" || command === "remove") {
+    if (["passwd", "revoke", "remove", "end-session"].includes(String(command))) {
       console.log("a signed-in browser is refused at its next refresh (REVOCATION_CHECK=every-request: at once)");
     }
   } finally {

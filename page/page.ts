@@ -37,6 +37,7 @@ const MESSAGES: Record<string, string> = {
   token_expired: "Your session expired. Sign in again.",
   session_expired: "Your session reached its maximum length. Sign in again.",
   session_revoked: "Your session was ended. Sign in again.",
+  session_not_found: "That session has already ended.",
   ambiguous_token: "This browser holds two session cookies. Log out, then sign in again.",
   cross_site_request: "The service refused the request as coming from another site.",
   service_unavailable: "The service is unavailable for a moment. Try again in a few seconds.",
@@ -61,6 +62,8 @@ const view = {
   meter: element<HTMLElement>("meter-fill"),
   logout: element<HTMLButtonElement>("logout"),
   logoutEverywhere: element<HTMLButtonElement>("logout-everywhere"),
+  devices: element<HTMLUListElement>("devices"),
+  logoutOthers: element<HTMLButtonElement>("logout-others"),
   message: element<HTMLElement>("message"),
 };
 
@@ -153,9 +156,87 @@ function render(): void {
 }
 
 function signedIn(next: Known): void {
+  const first = known === undefined;
   remember(next);
   schedule(next.refreshAt - Date.now());
   render();
+  if (first) void showSessions();
+}
+
+interface Listed {
+  readonly id: string;
+  readonly current: boolean;
+  readonly device: string;
+  readonly ip: string;
+  readonly signedInAt: string;
+  readonly lastActiveAt: string;
+}
+
+const when = (iso: string) => new Date(iso).toLocaleString();
+
+/** Lists where the user is signed in, built with textContent only: nothing listed is markup. */
+async function showSessions(): Promise<void> {
+  let answer: Answer;
+  try {
+    answer = await call("GET", "/sessions");
+  } catch {
+    return;
+  }
+  if (answer.status === 401) return signedOut(errorText(answer), "error");
+  const sessions = (answer.body as { sessions?: Listed[] } | null)?.sessions;
+  if (answer.status !== 200 || !Array.isArray(sessions)) return;
+  view.devices.replaceChildren(
+    ...sessions.map((session) => {
+      const item = document.createElement("li");
+      const text = document.createElement("div");
+      text.textContent = `${session.device || "Unknown device"}${session.current ? " (this device)" : ""}`;
+      const details = document.createElement("small");
+      details.textContent = `${session.ip || "unknown address"} · signed in ${when(session.signedInAt)} · last active ${when(session.lastActiveAt)}`;
+      text.append(details);
+      item.append(text);
+      if (!session.current) {
+        const button = document.createElement("button");
+        button.type = "button";
+        button.className = "secondary";
+        button.textContent = "Sign out";
+        button.addEventListener("click", () => void endSession(session.id, button));
+        item.append(button);
+      }
+      return item;
+    }),
+  );
+  view.logoutOthers.hidden = !sessions.some((session) => !session.current);
+}
+
+async function endSession(id: string, button: HTMLButtonElement): Promise<void> {
+  button.disabled = true;
+  try {
+    const answer = await call("DELETE", `/sessions/${encodeURIComponent(id)}`);
+    if (answer.status === 200 || answer.status === 404)
+      say(answer.status === 200 ? "Signed out that session." : errorText(answer), "ok");
+    else if (answer.status === 401) return signedOut(errorText(answer), "error");
+    else say(errorText(answer), "error");
+  } catch {
+    say("The service cannot be reached. Check your connection and try again.", "error");
+  }
+  await showSessions();
+}
+
+async function endOthers(): Promise<void> {
+  view.logoutOthers.disabled = true;
+  try {
+    const answer = await call("POST", "/logout-others");
+    if (answer.status === 401) return signedOut(errorText(answer), "error");
+    say(
+      answer.status === 200 ? "Signed out of every other session." : errorText(answer),
+      answer.status === 200 ? "ok" : "error",
+    );
+  } catch {
+    say("The service cannot be reached. Check your connection and try again.", "error");
+  } finally {
+    view.logoutOthers.disabled = false;
+  }
+  await showSessions();
 }
 
 function signedOut(text: string, tone: "ok" | "error" | "info"): void {
@@ -263,6 +344,7 @@ view.logoutEverywhere.addEventListener(
   "click",
   () => void logOut("/logout-everywhere", "Signed out on every device.", view.logoutEverywhere),
 );
+view.logoutOthers.addEventListener("click", () => void endOthers());
 // Another tab signed in, renewed or logged out: follow it.
 window.addEventListener("storage", (event) => {
   if (event.key !== STORAGE_KEY) return;

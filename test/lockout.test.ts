@@ -75,6 +75,9 @@ describe("sessionEnded", () => {
     authTime: NOW - 100 * SECOND,
     createdAt: NOW - 100 * SECOND + 5,
     expiresAt: NOW + 1000 * SECOND,
+    handle: "h".repeat(22),
+    device: "",
+    ip: "",
   };
   const user: UserRecord = { username: "user1", passwordHash: "x", sessionsValidAfter: NOW - 200 * SECOND };
 

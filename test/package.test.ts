@@ -114,6 +114,12 @@ describe("the packaged CloudFormation template", () => {
         { Ref: "AWS::NoValue" },
       ],
     };
+    const byUsername = {
+      Effect: "Allow",
+      Action: "dynamodb:Query",
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub, not a template
+      Resource: { "Fn::Sub": "${SessionsTable.Arn}/index/by-username" },
+    };
     const expected: Record<string, unknown[]> = {
       Signin: [
         key,
@@ -123,7 +129,8 @@ describe("the packaged CloudFormation template", () => {
           Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"],
           Resource: table("SigninAttemptsTable"),
         },
-        { Effect: "Allow", Action: "dynamodb:PutItem", Resource: table("SessionsTable") },
+        { Effect: "Allow", Action: ["dynamodb:PutItem", "dynamodb:DeleteItem"], Resource: table("SessionsTable") },
+        byUsername,
         logs("Signin"),
       ],
       Welcome: [key, sessionReads, logs("Welcome")],
@@ -142,6 +149,13 @@ describe("the packaged CloudFormation template", () => {
         { Effect: "Allow", Action: "dynamodb:GetItem", Resource: [table("SessionsTable"), table("UsersTable")] },
         { Effect: "Allow", Action: "dynamodb:UpdateItem", Resource: table("UsersTable") },
         logs("LogoutEverywhere"),
+      ],
+      Sessions: [
+        key,
+        { Effect: "Allow", Action: "dynamodb:GetItem", Resource: [table("SessionsTable"), table("UsersTable")] },
+        byUsername,
+        { Effect: "Allow", Action: "dynamodb:DeleteItem", Resource: table("SessionsTable") },
+        logs("Sessions"),
       ],
       // The authorizer verifies as welcome does; me trusts what the authorizer passed.
       Authorize: [key, sessionReads, logs("Authorize")],
@@ -188,6 +202,17 @@ describe("the packaged CloudFormation template", () => {
       TableName: "serverless-jwt-auth-dev-sessions",
       KeySchema: [{ AttributeName: "sid", KeyType: "HASH" }],
       TimeToLiveSpecification: { AttributeName: "expiresAt", Enabled: true },
+      // The sid is the table's key, so the index holds it too; no route ever answers with it.
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: "by-username",
+          KeySchema: [{ AttributeName: "username", KeyType: "HASH" }],
+          Projection: {
+            ProjectionType: "INCLUDE",
+            NonKeyAttributes: ["authTime", "createdAt", "expiresAt", "handle", "device", "ip", "lastActiveAt"],
+          },
+        },
+      ],
     });
     expect(resource("SigninAttemptsTable").Properties).toMatchObject({
       TableName: "serverless-jwt-auth-dev-signin-attempts",
@@ -200,7 +225,7 @@ describe("the packaged CloudFormation template", () => {
     // The bundles target node20, so the HTTP tests, which run them under serverless-offline on
     // this Node 20, prove they run there too.
     const functions = Object.values(resources).filter((r) => r.Type === "AWS::Lambda::Function");
-    expect(functions).toHaveLength(9);
+    expect(functions).toHaveLength(10);
     for (const fn of functions) {
       expect(fn.Properties).toMatchObject({
         Runtime: "nodejs24.x",
@@ -211,14 +236,17 @@ describe("the packaged CloudFormation template", () => {
       .filter((r) => r.Type === "AWS::ApiGatewayV2::Route")
       .map((r) => r.Properties.RouteKey);
     expect(routes.sort()).toEqual([
+      "DELETE /sessions/{id}",
       "GET /",
       "GET /logout",
       "GET /me",
       "GET /page.css",
       "GET /page.js",
+      "GET /sessions",
       "GET /welcome",
       "POST /logout",
       "POST /logout-everywhere",
+      "POST /logout-others",
       "POST /refresh",
       "POST /signin",
     ]);
@@ -297,6 +325,7 @@ describe("the packaged CloudFormation template", () => {
       SESSIONS_TABLE: "serverless-jwt-auth-dev-sessions",
       SIGNIN_ATTEMPTS_TABLE: "serverless-jwt-auth-dev-signin-attempts",
       REVOCATION_CHECK: "refresh",
+      MAX_SESSIONS_PER_USER: "20",
     });
     expect(Object.keys(variables).filter((name) => name.startsWith("AWS_"))).toEqual([]);
   });
@@ -376,6 +405,7 @@ const KEY_FUNCTIONS = [
   ["refresh", "refresh"],
   ["logout", "logout"],
   ["logoutEverywhere", "logout-everywhere"],
+  ["sessions", "sessions"],
   ["authorize", "authorize"],
   ["rotateSigningKey", "rotate-signing-key"],
 ] as const;

@@ -68,7 +68,16 @@ describe("SessionTables", () => {
   });
 
   it("never overwrites a session with the same id", async () => {
-    const record = { sid: "d".repeat(22), username: "user1", authTime: 1000, createdAt: 1000, expiresAt: 2000 };
+    const record = {
+      sid: "d".repeat(22),
+      username: "user1",
+      authTime: 1000,
+      createdAt: 1000,
+      expiresAt: 2000,
+      handle: "h".repeat(22),
+      device: "",
+      ip: "",
+    };
     await store.putSession(record);
     await expect(store.putSession({ ...record, username: "user2" })).rejects.toMatchObject({
       code: "service_unavailable",

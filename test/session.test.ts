@@ -4,6 +4,7 @@
  */
 import { beforeEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../shared/core/config.ts";
+import { hashPassword } from "../shared/core/passwords.ts";
 import type { KeyRing } from "../shared/core/ports.ts";
 import {
   checkSession,
@@ -14,38 +15,41 @@ import {
   signIn,
 } from "../shared/core/session.ts";
 import { issueSessionToken } from "../shared/core/token.ts";
-import { MemoryStore, memoryKeyRing, movedClock } from "./support/memory-store.ts";
+import { MemoryStore, memoryKeyRing, movableClock } from "./support/memory-store.ts";
 
 const policy = loadConfig({ SIGNIN_MAX_FAILURES: "3" }); // 300 s tokens, 30 s window, 1 day sessions
 let store: MemoryStore;
 let keys: KeyRing & { key: Awaited<ReturnType<typeof memoryKeyRing>>["key"] };
-let clock: ReturnType<typeof movedClock>;
+let clock: ReturnType<typeof movableClock>;
 let deps: SessionDeps;
 
 beforeEach(async () => {
   store = new MemoryStore();
-  await store.addUser("user1", "password1");
-  await store.addUser("user2", "password2");
+  store.addUser("user1", await hashPassword("password1"));
+  store.addUser("user2", await hashPassword("password2"));
   keys = await memoryKeyRing();
-  clock = movedClock();
-  deps = { keys, store, clock: clock.now, policy };
+  clock = movableClock();
+  deps = { keys, store, clock, policy };
 });
 
 const signInAs = (username = "user1", password = `password${username.slice(-1)}`) =>
-  signIn(deps, { username, password });
+  signIn(deps, { username, password }, { device: "Chrome on Linux", ip: "203.0.113.7" });
 
 describe("signIn", () => {
   it("issues a 300 s token and records its session", async () => {
     const issued = await signInAs();
     const session = await checkSession(deps, issued.token);
 
-    expect(issued).toMatchObject({ user: "user1", issuedAt: clock.now(), expiresAt: clock.now() + 300_000 });
+    expect(issued).toMatchObject({ user: "user1", issuedAt: clock(), expiresAt: clock() + 300_000 });
     expect(store.sessions.get(session.sid)).toEqual({
       sid: session.sid,
       username: "user1",
-      authTime: clock.now(),
-      createdAt: clock.now(),
-      expiresAt: clock.now() + 86_400_000,
+      authTime: clock(),
+      createdAt: clock(),
+      expiresAt: clock() + 86_400_000,
+      handle: expect.stringMatching(/^[\w-]{22}$/),
+      device: "Chrome on Linux",
+      ip: "203.0.113.7",
     });
   });
 
@@ -59,7 +63,7 @@ describe("signIn", () => {
     for (const guess of ["a", "b", "c"]) await expect(signInAs("user1", guess)).rejects.toThrow();
 
     await expect(signInAs()).rejects.toMatchObject({ code: "too_many_attempts", retryAfterSeconds: 30 });
-    clock.advance(30);
+    clock.advance(30_000);
     await expect(signInAs()).resolves.toMatchObject({ user: "user1" });
     expect(store.attempts.has("user1")).toBe(false);
   });
@@ -75,9 +79,9 @@ describe("signIn", () => {
 describe("checkSession", () => {
   it("accepts a token until its expiry, then says it expired", async () => {
     const { token } = await signInAs();
-    clock.advance(299);
+    clock.advance(299_000);
     await expect(checkSession(deps, token)).resolves.toMatchObject({ user: "user1" });
-    clock.advance(1);
+    clock.advance(1_000);
     await expect(checkSession(deps, token)).rejects.toMatchObject({ code: "token_expired" });
   });
 
@@ -99,21 +103,21 @@ describe("checkSession", () => {
 describe("refreshSession", () => {
   it("refuses a refresh while more than the window is left", async () => {
     const { token } = await signInAs();
-    clock.advance(269);
+    clock.advance(269_000);
     await expect(refreshSession(deps, token)).rejects.toMatchObject({ code: "refresh_too_early", status: 400 });
   });
 
   it("re-issues the same session, signed in at the same time, for another 300 s", async () => {
     const { token } = await signInAs();
     const before = await checkSession(deps, token);
-    clock.advance(270);
+    clock.advance(270_000);
     const next = await refreshSession(deps, token);
 
     expect(next.token).not.toBe(token);
     expect(await checkSession(deps, next.token)).toMatchObject({
       sid: before.sid,
       authTime: before.authTime,
-      expiresAt: clock.now() + 300_000,
+      expiresAt: clock() + 300_000,
     });
   });
 
@@ -121,30 +125,30 @@ describe("refreshSession", () => {
     ["after logout", (token: string) => endSessions(deps, [token])],
     ["after logout everywhere", (token: string) => endAllSessions(deps, token)],
     ["after the user is removed", async () => void store.users.delete("user1")],
-    ["after a revocation of the user's sessions", async () => void (await store.endUserSessions("user1", clock.now()))],
+    ["after a revocation of the user's sessions", async () => void (await store.endUserSessions("user1", clock()))],
   ])("refuses with session_revoked %s", async (_name, end) => {
     const { token } = await signInAs();
     await end(token);
-    clock.advance(280);
+    clock.advance(280_000);
     await expect(refreshSession(deps, token)).rejects.toMatchObject({ code: "session_revoked" });
   });
 
   it("never carries a session past SESSION_MAX_SECONDS: the last token ends with it", async () => {
-    const signedIn = clock.now();
+    const signedIn = clock();
     let issued = await signInAs();
-    while (issued.expiresAt - clock.now() > 30_000) {
-      clock.advance((issued.expiresAt - clock.now()) / 1000 - 20);
+    while (issued.expiresAt - clock() > 30_000) {
+      clock.advance(issued.expiresAt - clock() - 20_000);
       issued = await refreshSession(deps, issued.token);
     }
 
     expect(issued.expiresAt).toBe(signedIn + 86_400_000);
-    clock.advance((issued.expiresAt - clock.now()) / 1000);
+    clock.advance(issued.expiresAt - clock());
     await expect(refreshSession(deps, issued.token)).rejects.toMatchObject({ code: "token_expired" });
   });
 
   it("answers 503 and issues nothing when the store fails", async () => {
     const { token } = await signInAs();
-    clock.advance(280);
+    clock.advance(280_000);
     store.fail = true;
     await expect(refreshSession(deps, token)).rejects.toMatchObject({ code: "service_unavailable" });
   });
@@ -161,8 +165,8 @@ describe("endSessions (logout)", () => {
     const victim = await checkSession(deps, (await signInAs("user1")).token);
     const forged = await issueSessionToken(
       keys.key,
-      { user: "user2", sid: victim.sid, authTime: clock.now() },
-      clock.now(),
+      { user: "user2", sid: victim.sid, authTime: clock() },
+      clock(),
       policy,
     );
 
@@ -181,9 +185,9 @@ describe("endSessions (logout)", () => {
 describe("endAllSessions (logout everywhere)", () => {
   it("ends every session of the user, and only theirs", async () => {
     const [mine, other, theirs] = [await signInAs(), await signInAs(), await signInAs("user2")];
-    clock.advance(1);
+    clock.advance(1_000);
     await expect(endAllSessions(deps, mine.token)).resolves.toBe("user1");
-    clock.advance(280);
+    clock.advance(280_000);
 
     await expect(refreshSession(deps, other.token)).rejects.toMatchObject({ code: "session_revoked" });
     await expect(refreshSession(deps, theirs.token)).resolves.toMatchObject({ user: "user2" });
@@ -194,7 +198,7 @@ describe("endAllSessions (logout everywhere)", () => {
     await endSessions(deps, [kept.token]);
 
     await expect(endAllSessions(deps, kept.token)).rejects.toMatchObject({ code: "session_revoked" });
-    clock.advance(280);
+    clock.advance(280_000);
     await expect(refreshSession(deps, live.token)).resolves.toMatchObject({ user: "user1" });
   });
 });

@@ -10,6 +10,7 @@ import {
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
+  QueryCommand,
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
 import type { Config } from "../core/config.ts";
@@ -21,6 +22,9 @@ type Tables = Pick<Config, "usersTable" | "sessionsTable" | "signinAttemptsTable
 
 export const s = (value: string): AttributeValue => ({ S: value });
 export const n = (value: number): AttributeValue => ({ N: String(value) });
+/** The sessions table's index by username (tables.json), which lists a user's sessions. */
+export const SESSIONS_BY_USERNAME = "by-username";
+
 /** Epoch milliseconds to the whole seconds stored, rounded up so nothing ends early. */
 const toSeconds = (ms: number): number => Math.ceil(ms / 1000);
 
@@ -52,7 +56,19 @@ function toSession(item: Item | undefined): SessionRecord | undefined {
   const [authTime, createdAt, expiresAt] = [num(item, "authTime"), num(item, "createdAt"), num(item, "expiresAt")];
   if (sid === undefined || username === undefined) return undefined;
   if (authTime === undefined || createdAt === undefined || expiresAt === undefined) return undefined;
-  return { sid, username, authTime: authTime * 1000, createdAt, expiresAt: expiresAt * 1000 };
+  const lastActiveAt = num(item, "lastActiveAt");
+  return {
+    sid,
+    username,
+    authTime: authTime * 1000,
+    createdAt,
+    expiresAt: expiresAt * 1000,
+    // Sessions recorded before handles existed have none: they are not listed, only counted.
+    handle: str(item, "handle") ?? "",
+    device: str(item, "device") ?? "",
+    ip: str(item, "ip") ?? "",
+    ...(lastActiveAt === undefined ? {} : { lastActiveAt }),
+  };
 }
 
 function toAttempts(item: Item | undefined): AttemptRecord | undefined {
@@ -118,6 +134,11 @@ export class SessionTables implements SessionStore {
       authTime: n(record.authTime / 1000),
       createdAt: n(record.createdAt),
       expiresAt: n(toSeconds(record.expiresAt)),
+      handle: s(record.handle),
+      // Cut short, and left out when empty: a label and an address, never a place to store a body.
+      ...(record.device === "" ? {} : { device: s(record.device.slice(0, 64)) }),
+      ...(record.ip === "" ? {} : { ip: s(record.ip.slice(0, 64)) }),
+      ...(record.lastActiveAt === undefined ? {} : { lastActiveAt: n(record.lastActiveAt) }),
     };
     // A random 128-bit id never collides; the condition makes sure no session is ever overwritten.
     const created = await this.conditional(
@@ -141,6 +162,20 @@ export class SessionTables implements SessionStore {
         ExpressionAttributeValues: { ":username": s(username) },
       }),
     );
+  }
+
+  async listUserSessions(username: string, limit: number): Promise<SessionRecord[]> {
+    // One Query of the index by username, never a Scan; the index holds what a list needs.
+    const output = await this.send<{ Items?: Item[] }>(
+      new QueryCommand({
+        TableName: this.tables.sessionsTable,
+        IndexName: SESSIONS_BY_USERNAME,
+        KeyConditionExpression: "username = :username",
+        ExpressionAttributeValues: { ":username": s(username) },
+        Limit: limit,
+      }),
+    );
+    return (output.Items ?? []).flatMap((item) => toSession(item) ?? []);
   }
 
   async endUserSessions(username: string, at: number): Promise<boolean> {

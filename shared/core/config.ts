@@ -31,6 +31,8 @@ export interface Config {
    * its token expires. `every-request`: every route that checks a session reads its item too.
    */
   readonly revocationCheck: RevocationCheck;
+  /** Live sessions a user may have; a sign-in beyond it ends the least recently active. */
+  readonly maxSessionsPerUser: number;
   /** Consecutive failed sign-ins for one username before it is locked. */
   readonly signinMaxFailures: number;
   /** First lockout; each further failure doubles it, up to signinLockoutMaxSeconds. */
@@ -163,6 +165,7 @@ export function loadConfig(env: Env): Config {
     signinAttemptsTable: tableName(env, "SIGNIN_ATTEMPTS_TABLE", `${prefix}-signin-attempts`),
     dynamodbTimeoutMs: integer(env, "DYNAMODB_TIMEOUT_MS", 1000, 100, 10_000),
     revocationCheck: revocationCheck(env),
+    maxSessionsPerUser: integer(env, "MAX_SESSIONS_PER_USER", 20, 1, 100),
     signinMaxFailures: integer(env, "SIGNIN_MAX_FAILURES", 5, 1, 1000),
     signinLockoutBaseSeconds,
     signinLockoutMaxSeconds,

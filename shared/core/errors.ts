@@ -16,6 +16,7 @@ const ERRORS = {
   session_expired: { status: 401, message: "The session has ended. Sign in again." },
   session_revoked: { status: 401, message: "The session was ended. Sign in again." },
   cross_site_request: { status: 403, message: "This request came from another site's page and was refused." },
+  session_not_found: { status: 404, message: "No such session is signed in." },
   payload_too_large: { status: 413, message: "The body is too large." },
   unsupported_media_type: { status: 415, message: "Send the body as application/json." },
   too_many_attempts: { status: 429, message: "Too many failed sign-ins for this username. Try again later." },

@@ -27,6 +27,17 @@ export interface SessionRecord {
   readonly createdAt: number;
   /** End of the session (authTime + SESSION_MAX_SECONDS). */
   readonly expiresAt: number;
+  /**
+   * The id the session is shown and ended by (GET /sessions, DELETE /sessions/{id}): random, and
+   * not the sid, which a forgery with a leaked key would need. "" for a session recorded without one.
+   */
+  readonly handle: string;
+  /** A short label of the client that signed in ("Chrome on Linux"), "" when unknown. */
+  readonly device: string;
+  /** The address the sign-in came from, "" when unknown. */
+  readonly ip: string;
+  /** Set by each refresh; absent until the first one (then createdAt stands for it). */
+  readonly lastActiveAt?: number;
 }
 
 /** A username's consecutive failed sign-ins. */
@@ -49,6 +60,11 @@ export interface SessionStore {
   putSession(record: SessionRecord): Promise<void>;
   /** Deletes a session if it belongs to `username`; another user's is left alone. */
   deleteSession(sid: string, username: string): Promise<void>;
+  /**
+   * Up to `limit` sessions of a user, in no particular order, ended or expired ones included (the
+   * caller applies sessionEnded). May lag a write by a moment (an index read).
+   */
+  listUserSessions(username: string, limit: number): Promise<SessionRecord[]>;
   /**
    * Ends every session of a user created at or before `at`, never moving an earlier end back, so
    * no session another call ended comes back; false if no such user.

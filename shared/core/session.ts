@@ -1,5 +1,6 @@
 /**
- * The session use cases: sign in, check, refresh, log out, log out everywhere. They see no
+ * The session use cases: sign in (and startSession, which every way of signing in shares), check,
+ * refresh, log out, log out everywhere. They see no
  * request and no table: tokens and credentials come in, the store, the key ring and the clock
  * are ports (ports.ts). Every time is epoch milliseconds from `deps.clock`.
  */
@@ -10,6 +11,7 @@ import { AppError } from "./errors.ts";
 import { admitAttempt, type LockoutPolicy } from "./lockout.ts";
 import { passwordMatches } from "./passwords.ts";
 import type { Clock, KeyRing, SessionRecord, SessionStore, UserRecord } from "./ports.ts";
+import type { SigningKey } from "./signing-key.ts";
 import {
   assertRefreshAllowed,
   type IssuedToken,
@@ -22,7 +24,14 @@ import {
 } from "./token.ts";
 
 /** The settings the session use cases follow. */
-export type SessionPolicy = TokenPolicy & LockoutPolicy & Pick<Config, "revocationCheck">;
+export type SessionPolicy = TokenPolicy & LockoutPolicy & Pick<Config, "revocationCheck" | "maxSessionsPerUser">;
+
+/** What the edge tells of the client that signs in, as plain text ("" when unknown). */
+export interface ClientFacts {
+  /** A short label such as "Chrome on Linux". */
+  readonly device: string;
+  readonly ip: string;
+}
 
 /** What the session use cases need, built once per container. */
 export interface SessionDeps {
@@ -32,7 +41,21 @@ export interface SessionDeps {
   readonly policy: SessionPolicy;
 }
 
-const SID_BYTES = 16; // 128 random bits
+const SID_BYTES = 16; // 128 random bits, for the sid and, apart from it, the handle
+
+/** A fresh 128-bit random id, base64url. */
+const randomId = (): string => randomBytes(SID_BYTES).toString("base64url");
+
+/**
+ * How many of a user's session items one index read returns: twice the limit, so that items
+ * ended but not yet deleted, or concurrent sign-ins past the limit, do not hide live ones.
+ */
+export function sessionReadLimit(policy: Pick<Config, "maxSessionsPerUser">): number {
+  return policy.maxSessionsPerUser * 2;
+}
+
+/** When a session was last used: its last refresh, else its sign-in. */
+export const lastActive = (record: SessionRecord): number => record.lastActiveAt ?? record.createdAt;
 
 /**
  * Signs a user in: refuses a locked username before any password work, counts the attempt,
@@ -40,7 +63,7 @@ const SID_BYTES = 16; // 128 random bits
  * `too_many_attempts` while the username is locked, `invalid_credentials` for an unknown user or
  * a wrong password alike, and `service_unavailable` when the key or the store cannot be read.
  */
-export async function signIn(deps: SessionDeps, credentials: Credentials): Promise<IssuedToken> {
+export async function signIn(deps: SessionDeps, credentials: Credentials, client: ClientFacts): Promise<IssuedToken> {
   const now = deps.clock();
   const { username, password } = credentials;
   const [signingKey, attempts, user] = await Promise.all([
@@ -54,23 +77,70 @@ export async function signIn(deps: SessionDeps, credentials: Credentials): Promi
   if (!(await deps.store.putAttempts(username, attempts, admission.next))) {
     throw new AppError("too_many_attempts", { retryAfterSeconds: 1 });
   }
-  if (!(await passwordMatches(password, user?.passwordHash))) throw new AppError("invalid_credentials");
-  const session: SessionIdentity = {
-    user: username,
-    sid: randomBytes(SID_BYTES).toString("base64url"),
-    authTime: wholeSecond(now),
-  };
-  await Promise.all([
+  // An unknown user costs the same scrypt work as a wrong password (a decoy hash).
+  const matches = await passwordMatches(password, user?.passwordHash);
+  if (user === undefined || !matches) throw new AppError("invalid_credentials");
+  const [issued] = await Promise.all([
+    startSession(deps, user, client, signingKey),
     deps.store.deleteAttempts(username),
+  ]);
+  return issued;
+}
+
+/**
+ * Starts a session for a user who has just proved who they are (sign-in, and any later way in):
+ * records it with its handle, device, address and times, ends the least recently active of the
+ * user's live sessions beyond MAX_SESSIONS_PER_USER (and deletes their ended ones on the way),
+ * and issues its token. Throws AppError `service_unavailable` when the key or the store cannot be
+ * used.
+ */
+export async function startSession(
+  deps: SessionDeps,
+  user: UserRecord,
+  client: ClientFacts,
+  signingKey?: SigningKey,
+): Promise<IssuedToken> {
+  const now = deps.clock();
+  const session: SessionIdentity = { user: user.username, sid: randomId(), authTime: wholeSecond(now) };
+  const [key, , others] = await Promise.all([
+    signingKey ?? deps.keys.current(),
     deps.store.putSession({
       sid: session.sid,
-      username,
+      username: user.username,
       authTime: session.authTime,
       createdAt: now,
       expiresAt: session.authTime + deps.policy.sessionMaxSeconds * 1000,
+      handle: randomId(),
+      device: client.device,
+      ip: client.ip,
     }),
+    deps.store.listUserSessions(user.username, sessionReadLimit(deps.policy)),
   ]);
-  return issueSessionToken(signingKey, session, now, deps.policy);
+  const surplus = sessionsBeyondLimit(
+    others.filter((record) => record.sid !== session.sid),
+    user,
+    now,
+    deps.policy.maxSessionsPerUser - 1,
+  );
+  await Promise.all(surplus.map((record) => deps.store.deleteSession(record.sid, user.username)));
+  return issueSessionToken(key, session, now, deps.policy);
+}
+
+/**
+ * Of a user's session items, those to delete so that at most `keep` live ones remain: every ended
+ * or expired one, then the least recently active live ones.
+ */
+export function sessionsBeyondLimit(
+  records: readonly SessionRecord[],
+  user: UserRecord,
+  now: number,
+  keep: number,
+): SessionRecord[] {
+  const ended = records.filter((record) => recordEnded(record, user, now));
+  const live = records
+    .filter((record) => !recordEnded(record, user, now))
+    .sort((a, b) => lastActive(b) - lastActive(a));
+  return [...ended, ...live.slice(Math.max(0, keep))];
 }
 
 /**
@@ -146,15 +216,28 @@ export function sessionEnded(
 ): boolean {
   if (record === undefined || user === undefined) return true;
   if (record.username !== session.user || record.authTime !== session.authTime) return true;
-  if (record.expiresAt <= now) return true;
-  return record.createdAt <= user.sessionsValidAfter;
+  return recordEnded(record, user, now);
 }
 
-function verify(deps: SessionDeps, token: string, now: number): Promise<Session> {
+/** Whether a user's session item is past its end or was ended by the user's sessionsValidAfter. */
+export function recordEnded(record: SessionRecord, user: UserRecord, now: number): boolean {
+  return record.username !== user.username || record.expiresAt <= now || record.createdAt <= user.sessionsValidAfter;
+}
+
+/** Verifies a session token (what verifySessionToken throws), with the deps' keys and policy. */
+export function verify(deps: SessionDeps, token: string, now: number): Promise<Session> {
   return verifySessionToken(token, deps.keys, now, deps.policy);
 }
 
-async function assertSessionLive(store: SessionStore, session: SessionIdentity, now: number): Promise<void> {
+/** Throws AppError `session_revoked` unless the session is live; returns its item and its user. */
+export async function assertSessionLive(
+  store: SessionStore,
+  session: SessionIdentity,
+  now: number,
+): Promise<{ record: SessionRecord; user: UserRecord }> {
   const [record, user] = await Promise.all([store.getSession(session.sid), store.getUser(session.user)]);
-  if (sessionEnded(session, record, user, now)) throw new AppError("session_revoked");
+  if (record === undefined || user === undefined || sessionEnded(session, record, user, now)) {
+    throw new AppError("session_revoked");
+  }
+  return { record, user };
 }

@@ -16,12 +16,13 @@ export async function loadContainer(env: Record<string, string> = {}) {
   await ensureDevKeyOn(secrets, config);
   const { dynamodb, store } = await startTables(config);
   Object.assign(process.env, fullEnv, localSdkEnvironment(secrets.url, dynamodb.url));
-  const [signin, welcome, refresh, logout, logoutEverywhere, authorize, me, runtime] = await Promise.all([
+  const [signin, welcome, refresh, logout, logoutEverywhere, sessions, authorize, me, runtime] = await Promise.all([
     import("../../functions/signin.ts"),
     import("../../functions/welcome.ts"),
     import("../../functions/refresh.ts"),
     import("../../functions/logout.ts"),
     import("../../functions/logout-everywhere.ts"),
+    import("../../functions/sessions.ts"),
     import("../../functions/authorize.ts"),
     import("../../functions/me.ts"),
     import("../../shared/runtime.ts"),
@@ -37,6 +38,8 @@ export async function loadContainer(env: Record<string, string> = {}) {
       refresh: refresh.handler,
       logout: logout.handler,
       logoutEverywhere: logoutEverywhere.handler,
+      /** GET /sessions, DELETE /sessions/{id}, POST /logout-others. */
+      sessions: sessions.handler,
     },
     /** The session authorizer, and the route behind it: other event shapes than the handlers'. */
     authorize: authorize.handler,

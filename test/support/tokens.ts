@@ -59,6 +59,9 @@ export async function liveToken(
     authTime: authTime * 1000,
     createdAt: Date.now(),
     expiresAt: (authTime + 86_400) * 1000,
+    handle: randomBytes(16).toString("base64url"),
+    device: "",
+    ip: "",
   });
   return mintToken(key, { now, claims: { sid, ...options.claims } });
 }
