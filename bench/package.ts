@@ -3,10 +3,10 @@
  * private folder, and reads back what would ship: each function's bundle out of its zip, and the
  * esbuild options and functions' environment as osls resolved them from serverless.yml.
  */
-import { execFileSync } from "node:child_process";
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import JSZip from "jszip";
+import { packageInto } from "../local/package-service.ts";
 
 export interface Packaged {
   /** Each function's bundle by function name: its path inside the zip, and its code. */
@@ -17,24 +17,9 @@ export interface Packaged {
   readonly environment: Record<string, string>;
 }
 
-/** Runs `osls package` into packageDir (its output goes to stderr) and reads the result. */
-export async function packageService(root: string, packageDir: string): Promise<Packaged> {
-  // A serverless-esbuild work folder of its own, so a bench never collides with a test's build.
-  const workFolder = `.esbuild-bench-${process.pid}`;
-  try {
-    execFileSync(
-      process.execPath,
-      ["node_modules/osls/bin/serverless.js", "package", "--stage", "dev", "--package", packageDir],
-      {
-        cwd: root,
-        stdio: ["ignore", 2, 2],
-        env: { PATH: process.env.PATH, HOME: process.env.HOME, ESBUILD_WORK_FOLDER: workFolder },
-        timeout: 120_000,
-      },
-    );
-  } finally {
-    rmSync(join(root, workFolder), { recursive: true, force: true });
-  }
+/** Runs `osls package` into packageDir and reads the result. */
+export async function packageService(packageDir: string): Promise<Packaged> {
+  await packageInto(packageDir);
   const state = JSON.parse(readFileSync(join(packageDir, "serverless-state.json"), "utf8")) as {
     service: {
       custom: { esbuild: Record<string, unknown> };

@@ -49,7 +49,7 @@ const work = mkdtempSync(join(tmpdir(), "sjwt-bench-"));
 const logDir = existsSync("/dev/shm") ? mkdtempSync("/dev/shm/sjwt-bench-") : work;
 try {
   progress("packaging with osls (serverless-esbuild)...");
-  const packaged = await packageService(root, join(work, "package"));
+  const packaged = await packageService(join(work, "package"));
   // The yardstick: jose + the AWS clients, bundled with the esbuild options of serverless.yml.
   const options = Object.entries(packaged.esbuild).filter(([key]) => !PLUGIN_OPTIONS.includes(key));
   const [minimal] = (

@@ -4,10 +4,11 @@
  * all: moto's CloudFormation runs cfn-lint too and refuses a stack over a warning. When cfn-lint is
  * not on PATH it says it skipped.
  */
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { packageInto } from "./package-service.ts";
 
 interface Finding {
   readonly Message: string;
@@ -25,28 +26,15 @@ function lint(file: string): string[] {
   return findings.map((finding) => `${finding.Rule.Id} ${finding.Location.Path.join("/")}: ${finding.Message}`);
 }
 
-function main(): number {
+async function main(): Promise<number> {
   const probe = spawnSync("cfn-lint", ["--version"], { encoding: "utf8" });
   if (probe.error !== undefined) {
     console.log("cfn-lint is not on PATH: skipped linting the packaged CloudFormation template");
     return 0;
   }
   const folder = mkdtempSync(join(tmpdir(), "sls-lint-"));
-  const workFolder = `.esbuild-lint-${process.pid}`;
   try {
-    execFileSync(
-      process.execPath,
-      ["node_modules/osls/bin/serverless.js", "package", "--stage", "dev", "--package", folder],
-      {
-        env: {
-          PATH: process.env.PATH,
-          HOME: process.env.HOME,
-          ESBUILD_WORK_FOLDER: workFolder,
-          SLS_TELEMETRY_DISABLED: "1",
-        },
-        stdio: ["ignore", "ignore", "inherit"],
-      },
-    );
+    await packageInto(folder);
     const problems = TEMPLATES.flatMap((name) => lint(join(folder, name)).map((line) => `${name}: ${line}`));
     if (problems.length > 0) {
       console.error(`cfn-lint (${probe.stdout.trim()}) found ${problems.length} problem(s):`);
@@ -57,8 +45,7 @@ function main(): number {
     return 0;
   } finally {
     rmSync(folder, { recursive: true, force: true });
-    rmSync(workFolder, { recursive: true, force: true });
   }
 }
 
-process.exitCode = main();
+process.exitCode = await main();

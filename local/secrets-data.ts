@@ -108,10 +108,6 @@ export class SecretStore {
     renameSync(tmp, this.#file);
   }
 
-  has(name: string): boolean {
-    return this.#secrets.has(name);
-  }
-
   /** Finds a secret by name or ARN. */
   find(secretId: string): StoredSecret {
     const secret =
@@ -328,21 +324,6 @@ export class SecretStore {
       VersionIdsToStages: Object.fromEntries(
         [...secret.versions].filter(([, v]) => v.stages.length > 0).map(([id, v]) => [id, v.stages]),
       ),
-    };
-  }
-
-  listSecretVersionIds(input: Json): Json {
-    const secret = this.find(requireString(input, "SecretId"));
-    return {
-      ARN: secret.arn,
-      Name: secret.name,
-      Versions: [...secret.versions]
-        .filter(([, v]) => v.stages.length > 0 || input.IncludeDeprecated === true)
-        .map(([id, v]) => ({
-          VersionId: id,
-          VersionStages: v.stages,
-          CreatedDate: v.createdDate,
-        })),
     };
   }
 }

@@ -22,7 +22,6 @@ const OPERATIONS = new Map<string, Operation>([
   ["PutSecretValue", (store, input) => store.putSecretValue(input)],
   ["UpdateSecretVersionStage", (store, input) => store.updateSecretVersionStage(input)],
   ["DescribeSecret", (store, input) => store.describeSecret(input)],
-  ["ListSecretVersionIds", (store, input) => store.listSecretVersionIds(input)],
 ]);
 
 /** Extra operations a caller can plug in (RotateSecret needs the project's rotation handler). */

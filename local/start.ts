@@ -19,10 +19,11 @@ import { rotateSecretOperation } from "./rotate-secret.ts";
 import { localClient, localDynamoClient, localSdkEnvironment } from "./sdk-env.ts";
 import { DEFAULT_PORT, LocalSecretsManager } from "./secrets-endpoint.ts";
 
-function port(name: string, fallback: number): number {
+/** The port a variable names, or `fallback` when it is unset; throws ConfigError naming it otherwise. */
+function port(name: string, fallback?: number): number {
   const raw = process.env[name];
   const value = raw === undefined || raw === "" ? fallback : Number(raw);
-  if (!Number.isInteger(value) || value < 1 || value > 65_535) {
+  if (value === undefined || !Number.isInteger(value) || value < 1 || value > 65_535) {
     throw new ConfigError(`${name} must be a port number, got "${raw}"`);
   }
   return value;
@@ -47,7 +48,7 @@ function assertFree(portNumber: number, what: string): Promise<void> {
  */
 async function invokeEndpoint(folder: string, stage: string): Promise<string> {
   if (process.env.LAMBDA_PORT !== undefined && process.env.LAMBDA_PORT !== "") {
-    const lambdaPort = port("LAMBDA_PORT", 8002);
+    const lambdaPort = port("LAMBDA_PORT");
     await assertFree(lambdaPort, "LAMBDA_PORT, serverless-offline's Lambda endpoint");
     return String(lambdaPort);
   }

@@ -3,13 +3,12 @@
  * vitest.config.ts packages the service as `npm run package` does (no AWS credentials), with a bare
  * environment plus PACKAGE_ENV, into a temporary folder; the tests read it through packagedFolder().
  */
-import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { basename, join } from "node:path";
-import { promisify } from "node:util";
+import { join } from "node:path";
 import { inject } from "vitest";
 import type { TestProject } from "vitest/node";
+import { packageInto } from "../../local/package-service.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -26,26 +25,7 @@ export const PACKAGE_ENV = {
 
 export default async function packageOnce(project: TestProject): Promise<() => void> {
   const folder = mkdtempSync(join(tmpdir(), "sls-package-"));
-  // A serverless-esbuild work folder of its own, so a parallel `npm start` never shares a build.
-  const workFolder = `.esbuild-${basename(folder)}`;
-  try {
-    await promisify(execFile)(
-      process.execPath,
-      ["node_modules/osls/bin/serverless.js", "package", "--stage", "dev", "--package", folder],
-      {
-        env: {
-          PATH: process.env.PATH,
-          HOME: process.env.HOME,
-          ESBUILD_WORK_FOLDER: workFolder,
-          SLS_TELEMETRY_DISABLED: "1",
-          ...PACKAGE_ENV,
-        },
-        timeout: 110_000,
-      },
-    );
-  } finally {
-    rmSync(workFolder, { recursive: true, force: true });
-  }
+  await packageInto(folder, PACKAGE_ENV);
   project.provide("packageFolder", folder);
   return () => rmSync(folder, { recursive: true, force: true });
 }
