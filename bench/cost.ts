@@ -123,7 +123,13 @@ export function costTables(result: BenchResult): string {
   for (const name of ROUTES) {
     const route = result.routes[name];
     if (route === undefined) continue;
-    const cells = [route.memory_mb, route.cpu_us, route.modelled_ms, route.read_units, route.write_units];
+    const cells = [
+      route.memory_mb,
+      Math.round(route.cpu_us),
+      route.modelled_ms.toFixed(1),
+      route.read_units,
+      route.write_units,
+    ];
     out += row([name, ...cells, route.cost_per_million_usd.toFixed(2)]);
   }
   out += "\n";
@@ -143,7 +149,7 @@ export function costTables(result: BenchResult): string {
   const services = Object.keys(monthlyBill(result, 1, MODES[0] as Mode));
   out += row(["100,000 MAU", ...services]);
   out += row(["---", ...services.map(() => "--:")]);
-  for (const mode of [MODES[0], MODES[2]] as Mode[]) {
+  for (const mode of [MODES[0]] as Mode[]) {
     const bill = monthlyBill(result, 100_000, mode);
     out += row([label(mode), ...services.map((service) => dollars(bill[service] ?? 0))]);
   }
