@@ -2,8 +2,10 @@
  * `npm run bench`: packages the service as `npm run package` does, then measures in one run what the
  * targets of docs/performance.md are judged by: warm costs (welcome, the authorizer, refresh,
  * sign-in) beside their floors, bundle sizes, module load times beside a minimal bundle, and secret
- * fetches. Prints a table, or with --json one JSON object. Every ratio is taken between figures of
- * this one run, since the machine may be busy.
+ * fetches; and for each route what one call uses and, by bench/model.ts, what it would take and cost
+ * on Lambda at its memory in serverless.yml. Prints a table, with --json one JSON object, with
+ * --cost the monthly tables of docs/cost.md. Every ratio is taken between figures of this one run,
+ * since the machine may be busy.
  */
 import { execFileSync } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from "node:fs";
@@ -11,6 +13,16 @@ import { cpus, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type BuildOptions, build } from "esbuild";
+import { costTables } from "./cost.ts";
+import {
+  accessLogBytes,
+  CANDIDATE_MEMORY_MB,
+  costPerCall,
+  functionMemory,
+  modelledMs,
+  PRICE_FILE,
+  sum,
+} from "./model.ts";
 import { packageService } from "./package.ts";
 import { measureWarm } from "./warm.ts";
 
@@ -95,14 +107,57 @@ try {
   const logFd = openSync(join(logDir, "handler-logs.jsonl"), "w");
   const write = process.stdout.write;
   process.stdout.write = ((line: string) => writeSync(logFd, line) >= 0) as typeof write;
-  const { us, ms, counts } = await measureWarm(bundleDir, { ...packaged.environment, ...AWS_ENV }, WARM_ROUNDS).finally(
-    () => {
-      process.stdout.write = write;
-      closeSync(logFd);
-    },
-  );
+  const {
+    us,
+    ms,
+    counts,
+    routes: uses,
+  } = await measureWarm(bundleDir, { ...packaged.environment, ...AWS_ENV }, WARM_ROUNDS).finally(() => {
+    process.stdout.write = write;
+    closeSync(logFd);
+  });
   const fields = (values: Record<string, number>, unit: string) =>
     Object.fromEntries(Object.entries(values).map(([name, value]) => [`${name}_${unit}`, round(value, 2)]));
+  const memory = functionMemory();
+  const accessBytes = accessLogBytes();
+  const fullVcpuMb = PRICE_FILE.constants.lambdaFullVcpuMb?.value ?? 1769;
+  const routes = Object.fromEntries(
+    Object.entries(uses).map(([name, use]) => {
+      const memoryMb = memory.functions[use.function]?.memoryMb ?? memory.provider.memoryMb;
+      const cost = costPerCall(use, memoryMb, accessBytes);
+      const at = (mb: number) => ({
+        modelled_ms: round(modelledMs(use, mb), 2),
+        cost_per_million_usd: round(sum(costPerCall(use, mb, accessBytes)) * 1e6, 3),
+      });
+      return [
+        name,
+        {
+          function: use.function,
+          memory_mb: memoryMb,
+          cpu_us: round(use.cpuUs, 1),
+          wait_us: round(Math.max(0, use.wallUs - use.cpuUs), 1),
+          modelled_ms: round(modelledMs(use, memoryMb), 2),
+          // A cold start's import of the bundle (load_ms, on a full core here) at this memory's share.
+          modelled_cold_load_ms: round(((load_ms[use.function] ?? 0) * fullVcpuMb) / Math.min(memoryMb, fullVcpuMb), 1),
+          read_units: round(use.readUnits, 2),
+          write_units: round(use.writeUnits, 2),
+          secret_calls: round(use.secretCalls, 3),
+          log_bytes: round(use.logBytes, 0),
+          log_lines: round(use.logLines, 2),
+          http_request: use.httpRequest,
+          cost_per_million_usd: round(sum(cost) * 1e6, 3),
+          cost_per_million_by_service: Object.fromEntries(
+            Object.entries(cost).map(([key, value]) => [key, round(value * 1e6, 3)]),
+          ),
+          at_memory: Object.fromEntries(CANDIDATE_MEMORY_MB.map((mb) => [mb, at(mb)])),
+          // The cheapest size whose warm call is within 1 ms of its time on a full vCPU (docs/cost.md).
+          suggested_memory_mb: CANDIDATE_MEMORY_MB.filter(
+            (mb) => modelledMs(use, mb) <= modelledMs(use, fullVcpuMb) + 1,
+          ).sort((a, b) => sum(costPerCall(use, a, accessBytes)) - sum(costPerCall(use, b, accessBytes)))[0],
+        },
+      ];
+    }),
+  );
   const result = {
     date: new Date().toISOString(),
     machine: { node: process.version, cpus: cpus().length, cpu: cpus()[0]?.model.trim() },
@@ -118,6 +173,9 @@ try {
     load_ms,
     load_over_minimal,
     ...counts,
+    prices: { read: PRICE_FILE.read, region: PRICE_FILE.region },
+    access_log_bytes: accessBytes,
+    routes,
   };
   const targets = {
     welcome_within_1_3x_jose_floor: result.welcome_over_jose_floor <= 1.3,
@@ -130,8 +188,11 @@ try {
 
   if (process.argv.includes("--json")) {
     process.stdout.write(`${JSON.stringify({ ...result, targets }, null, 2)}\n`);
+  } else if (process.argv.includes("--cost")) {
+    process.stdout.write(costTables(result));
   } else {
-    const rows = Object.entries(result).flatMap(([name, value]) =>
+    const { routes: _routes, ...flat } = result;
+    const rows = Object.entries(flat).flatMap(([name, value]) =>
       typeof value === "object"
         ? Object.entries(value).map(([key, inner]) => [`${name}.${key}`, String(inner)])
         : [[name, String(value)]],
@@ -139,6 +200,23 @@ try {
     const width = Math.max(...rows.map(([name]) => name?.length ?? 0));
     for (const [name, value] of rows) process.stdout.write(`${name?.padEnd(width)}  ${value}\n`);
     for (const [name, held] of Object.entries(targets)) process.stdout.write(`${held ? "held  " : "MISSED"} ${name}\n`);
+    process.stdout.write(
+      "\nroute                     memory  cpu µs  wait µs  Lambda ms  RRU  WRU  log B  $/million\n",
+    );
+    for (const [name, route] of Object.entries(routes)) {
+      const cells = [
+        route.memory_mb,
+        route.cpu_us,
+        route.wait_us,
+        route.modelled_ms,
+        route.read_units,
+        route.write_units,
+      ];
+      const line = [name.padEnd(24), ...cells.map((cell, i) => String(cell).padStart(i === 0 ? 7 : 8))];
+      process.stdout.write(
+        `${line.join(" ")} ${String(route.log_bytes).padStart(6)} ${String(route.cost_per_million_usd).padStart(10)}\n`,
+      );
+    }
   }
 } finally {
   rmSync(work, { recursive: true, force: true });

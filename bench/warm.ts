@@ -1,26 +1,27 @@
 /**
  * Warm costs and secret fetches, in this process: the shipped bundles (minified, SDK inside) are
- * imported with the functions' environment, against local Secrets Manager and DynamoDB endpoints,
- * called with the events API Gateway sends (the tests' builders) and timed beside the floors they
- * are judged by. A new measure is one entry in a group of `groups` (a cost) or one `fetchesDuring`
- * (a count).
+ * imported with the functions' environment, against local Secrets Manager and DynamoDB endpoints
+ * (in a process of their own: bench/endpoints.ts), called with the events API Gateway sends and
+ * timed beside the floors they are judged by. A new measure is one entry in a group of `groups` (a
+ * cost), one `fetchesDuring` (a count) or one entry of `routes` (what one call of a function uses).
  */
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { format } from "node:util";
 import { type AttributeValue, GetItemCommand, QueryCommand } from "@aws-sdk/client-dynamodb";
+import { GetSecretValueCommand } from "@aws-sdk/client-secrets-manager";
 import { decodeJwt, jwtVerify, SignJWT } from "jose";
 import jsonwebtoken from "jsonwebtoken";
 import { ensureDevKey, ensureTables } from "../local/dev-data.ts";
-import { LocalDynamoDB } from "../local/dynamodb-endpoint.ts";
+import { authorizerEvent, httpApiEvent, signInEvent } from "../local/gateway-events.ts";
 import { localClient, localDynamoClient, localSdkEnvironment } from "../local/sdk-env.ts";
-import { LocalSecretsManager } from "../local/secrets-endpoint.ts";
 import { SessionTables } from "../shared/aws/session-tables.ts";
 import { loadConfig } from "../shared/core/config.ts";
 import { hashPassword, verifyPassword } from "../shared/core/passwords.ts";
-import { importSigningKey } from "../shared/core/signing-key.ts";
-import { authorizerEvent, httpApiEvent, signInEvent } from "../test/support/in-process.ts";
-import { devKey, liveToken } from "../test/support/tokens.ts";
+import { importSigningKey, parseSigningKeyJwk, type SigningKey } from "../shared/core/signing-key.ts";
+import { issueSessionToken } from "../shared/core/token.ts";
+import { type Calls, startEndpoints } from "./endpoints.ts";
 
 type Result = { statusCode?: number; cookies?: string[]; isAuthorized?: boolean };
 type Handler = (event: unknown) => Promise<Result>;
@@ -32,7 +33,35 @@ export interface WarmResults {
   readonly ms: Record<string, number>;
   /** GetSecretValue calls at the endpoint, by what was done. */
   readonly counts: Record<string, number>;
+  /** What one warm call of each function (and mode) uses, from batches of calls. */
+  readonly routes: Record<string, RouteUse>;
 }
+
+/** One warm call of a function, measured over batches of calls (see measureRoute). */
+export interface RouteUse {
+  /** The function (serverless.yml) that serves it. */
+  readonly function: string;
+  /** CPU time of this process per call (process.cpuUsage: every thread, so scrypt's too). */
+  readonly cpuUs: number;
+  readonly wallUs: number;
+  /** DynamoDB read and write request units, Secrets Manager calls, per call. */
+  readonly readUnits: number;
+  readonly writeUnits: number;
+  readonly secretCalls: number;
+  /** Bytes and lines written through console per call. */
+  readonly logBytes: number;
+  readonly logLines: number;
+  readonly httpRequest: boolean;
+}
+
+/**
+ * Request units of one call of each operation, as DynamoDB bills them on demand: every GetItem the
+ * functions make is strongly consistent (1 unit up to 4 KB) and every item is under 1 KB (1 unit
+ * per write, conditional or not, even when its condition fails). Query and Scan are not used.
+ */
+const READ_UNITS: Record<string, number> = { GetItem: 1 };
+const WRITE_UNITS: Record<string, number> = { PutItem: 1, UpdateItem: 1, DeleteItem: 1 };
+const ROUTE_BATCHES = 5;
 
 const ROUND_MS = 400;
 
@@ -61,17 +90,46 @@ async function timeRound(cases: Record<string, () => unknown>, into: Record<stri
 const withCookie = (method: string, path: string, token: string) =>
   httpApiEvent({ rawPath: path, cookies: [`token=${token}`], requestContext: { http: { method, path } } as never });
 
+const delta = (after: Record<string, number>, before: Record<string, number>, units: Record<string, number>) =>
+  Object.entries(after).reduce((total, [operation, count]) => {
+    const unit = units[operation] ?? 0;
+    return total + unit * (count - (before[operation] ?? 0));
+  }, 0);
+
+/** Counts what the handlers write through console (log.ts), writing it as console would. */
+function countLogs(): { bytes: number; lines: number; restore(): void } {
+  const levels = ["info", "warn", "error"] as const;
+  const originals = levels.map((level) => console[level]);
+  const counted = {
+    bytes: 0,
+    lines: 0,
+    restore: () => {
+      levels.forEach((level, index) => {
+        console[level] = originals[index] as typeof console.info;
+      });
+    },
+  };
+  for (const level of levels) {
+    console[level] = (...args: unknown[]) => {
+      const line = `${format(...args)}\n`;
+      counted.bytes += Buffer.byteLength(line);
+      counted.lines += 1;
+      process.stdout.write(line);
+    };
+  }
+  return counted;
+}
+
 /** Imports the shipped bundles with `environment`, and measures; `rounds` interleaved rounds. */
 export async function measureWarm(
   bundleDir: string,
   environment: Record<string, string>,
   rounds: number,
 ): Promise<WarmResults> {
-  const secrets = await new LocalSecretsManager({ port: 0 }).start();
-  const dynamodb = await new LocalDynamoDB({ port: 0 }).start();
-  Object.assign(process.env, environment, localSdkEnvironment(secrets.url, dynamodb.url));
-  const dynamodbClient = localDynamoClient(dynamodb.url);
-  const secretsClient = localClient(secrets.url);
+  const endpoints = await startEndpoints();
+  Object.assign(process.env, environment, localSdkEnvironment(endpoints.secretsUrl, endpoints.dynamodbUrl));
+  const dynamodbClient = localDynamoClient(endpoints.dynamodbUrl);
+  const secretsClient = localClient(endpoints.secretsUrl);
   try {
     const config = loadConfig(process.env);
     await ensureDevKey(secretsClient, config);
@@ -80,13 +138,22 @@ export async function measureWarm(
     const tables = new SessionTables(dynamodbClient, config);
     const [user, password] = ["bench", randomBytes(18).toString("base64url")];
     const passwordHash = await hashPassword(password);
-    await tables.addUser(user, passwordHash, Date.now());
+    await tables.addUser(user, passwordHash, Date.now() - 60_000);
 
     let containers = 0;
-    /** A new container: a fresh, never-imported copy of the function's bundle. */
-    const container = async (name: string): Promise<Handler> => {
+    /** A new container: a fresh, never-imported copy of the function's bundle, with `env` on top. */
+    const container = async (name: string, env: Record<string, string> = {}): Promise<Handler> => {
       const url = `${pathToFileURL(join(bundleDir, "functions", `${name}.mjs`)).href}?container=${containers++}`;
-      return ((await import(url)) as { handler: Handler }).handler;
+      const saved = Object.fromEntries(Object.keys(env).map((key) => [key, process.env[key]]));
+      Object.assign(process.env, env); // read by the bundle's config at import, as at a cold start
+      try {
+        return ((await import(url)) as { handler: Handler }).handler;
+      } finally {
+        for (const [key, value] of Object.entries(saved)) {
+          if (value === undefined) delete process.env[key];
+          else process.env[key] = value;
+        }
+      }
     };
     /** Calls a handler and insists on its answer, so that no case times an error path by mistake. */
     const call = async (handler: Handler, request: unknown, expected: number | "allow") => {
@@ -96,13 +163,14 @@ export async function measureWarm(
       return result;
     };
     const fetchesDuring = async (work: () => Promise<unknown>): Promise<number> => {
-      secrets.resetCalls();
+      const before = await endpoints.calls();
       await work();
-      return secrets.count("GetSecretValue");
+      const after = await endpoints.calls();
+      return (after.secrets.GetSecretValue ?? 0) - (before.secrets.GetSecretValue ?? 0);
     };
 
-    const bundles = ["signin", "welcome", "refresh", "authorize", "sessions"].map(container);
-    const [signin, welcome, refresh, authorize, sessions] = (await Promise.all(bundles)) as Handler[] as [
+    const bundles = ["signin", "welcome", "refresh", "authorize", "sessions"].map((name) => container(name));
+    const [signin, welcome, refresh, authorize, sessions] = (await Promise.all(bundles)) as [
       Handler,
       Handler,
       Handler,
@@ -114,34 +182,45 @@ export async function measureWarm(
     const token = /^token=([^;]+)/.exec(signedIn.cookies?.[0] ?? "")?.[1] ?? "";
 
     // The same key as bytes (raw HMAC), as a CryptoKey imported once (jose), as a string (tutorial).
-    const key = devKey(secrets);
-    const cryptoKey = await importSigningKey(key.bytes);
+    const secret = await secretsClient.send(new GetSecretValueCommand({ SecretId: config.signingKeySecretId }));
+    const keyBytes = parseSigningKeyJwk(String(secret.SecretString));
+    const cryptoKey = await importSigningKey(keyBytes);
+    const signingKey: SigningKey = { kid: String(secret.VersionId), key: cryptoKey };
     const dot = token.lastIndexOf(".");
     const signature = Buffer.from(token.slice(dot + 1), "base64url");
     const claims = decodeJwt(token);
-    const tutorialSecret = Buffer.from(key.bytes).toString("base64url");
+    const tutorialSecret = Buffer.from(keyBytes).toString("base64url");
     const tutorialToken = jsonwebtoken.sign(claims, tutorialSecret);
+    /** A token of a new live session of `username`, issued `ageSeconds` ago by the service's own code. */
+    const liveToken = async (username: string, ageSeconds = 0) => {
+      const now = Date.now() - ageSeconds * 1000;
+      const session = { user: username, sid: randomBytes(16).toString("base64url"), authTime: now - (now % 1000) };
+      await tables.putSession({
+        sid: session.sid,
+        username,
+        authTime: session.authTime,
+        createdAt: Date.now(),
+        expiresAt: session.authTime + config.sessionMaxSeconds * 1000,
+        handle: randomBytes(16).toString("base64url"),
+        device: "bench",
+        ip: "127.0.0.1",
+      });
+      return (await issueSessionToken(signingKey, session, now, config)).token;
+    };
     /** A token with 20 s left, inside the refresh window, of a live session, as refresh would get it. */
-    const inWindow = async () =>
-      liveToken(tables, key, { now: Math.floor(Date.now() / 1000) - 280, claims: { sub: user } });
+    const inWindow = () => liveToken(user, config.tokenTtlSeconds - 20);
     const welcomeEvent = withCookie("GET", "/welcome", token);
     const authorizeEvent = authorizerEvent({ cookies: [`token=${token}`] });
     let refreshToken = await inWindow();
     // A user of its own for GET /sessions: the sign-in case's many sessions would end its session
     // (MAX_SESSIONS_PER_USER) and fill its list.
     await tables.addUser("bench-sessions", passwordHash, Date.now());
-    const sessionsEvent = withCookie(
-      "GET",
-      "/sessions",
-      await liveToken(tables, key, { claims: { sub: "bench-sessions" } }),
-    );
+    const sessionsEvent = withCookie("GET", "/sessions", await liveToken("bench-sessions"));
     // What refresh cannot do without: verify, read the session and the user, sign (raw SDK and jose).
     const read = (TableName: string, Key: Record<string, AttributeValue>) =>
       dynamodbClient.send(new GetItemCommand({ TableName, Key, ConsistentRead: true }));
 
-    // Each case takes turns only within its group. The table calls leave work behind in this
-    // process (dynalite serves them here), which nearly tripled the µs cases that took turns with
-    // them; sign-in is scrypt-bound, about 100 ms.
+    // Each case takes turns only within its group; sign-in is scrypt-bound, about 100 ms.
     const groups: Record<string, Record<string, () => unknown>> = {
       verify: {
         jose_verify_floor: () => jwtVerify(token, cryptoKey, { algorithms: ["HS256"] }),
@@ -149,7 +228,7 @@ export async function measureWarm(
         authorize_warm: () => call(authorize, authorizeEvent, "allow"),
         tutorial_verify: () => jsonwebtoken.verify(tutorialToken, tutorialSecret),
         raw_hmac_verify: () => {
-          const expected = createHmac("sha256", key.bytes).update(token.slice(0, dot)).digest();
+          const expected = createHmac("sha256", keyBytes).update(token.slice(0, dot)).digest();
           if (!timingSafeEqual(expected, signature)) throw new Error("raw HMAC verify failed");
         },
       },
@@ -200,12 +279,150 @@ export async function measureWarm(
     counts.secret_fetches_50_concurrent_cold = await fetchesDuring(() =>
       Promise.all(Array.from({ length: 50 }, () => call(coldWelcome, welcomeEvent, 200))),
     );
+
+    // What one call of each function uses. A case prepares what its calls need (tokens, sessions,
+    // users) before the batch, so that only the calls are counted.
+    const everyRequest = { REVOCATION_CHECK: "every-request" };
+    const [logout, logoutEverywhere, me, page] = (await Promise.all(
+      ["logout", "logout-everywhere", "me", "page"].map((name) => container(name)),
+    )) as [Handler, Handler, Handler, Handler];
+    // One at a time: each sets the environment for its own import.
+    const welcomeEveryRequest = await container("welcome", everyRequest);
+    const authorizeEveryRequest = await container("authorize", everyRequest);
+    const meEvent = httpApiEvent({
+      rawPath: "/me",
+      requestContext: {
+        http: { method: "GET", path: "/me" },
+        authorizer: {
+          lambda: { username: user, authTime: 1764780000, expiresAt: 1764780300, sid: String(claims.sid) },
+        },
+      } as never,
+    });
+    const pageEvent = httpApiEvent({ rawPath: "/" });
+    let batchNumber = 0;
+    type Case = { function: string; calls: number; httpRequest?: false; prepare?: () => Promise<unknown[]> };
+    const repeat = (count: number, make: (i: number) => Promise<unknown>) =>
+      Promise.all(Array.from({ length: count }, (_, i) => make(i)));
+    const routes: Record<string, Case & { run: (prepared: unknown, i: number) => Promise<unknown> }> = {
+      signin: { function: "signin", calls: 6, run: () => call(signin, signInRequest, 200) },
+      welcome: { function: "welcome", calls: 300, run: () => call(welcome, welcomeEvent, 200) },
+      welcome_every_request: {
+        function: "welcome",
+        calls: 200,
+        run: () => call(welcomeEveryRequest, welcomeEvent, 200),
+      },
+      refresh: {
+        function: "refresh",
+        calls: 150,
+        prepare: async () => [await inWindow()],
+        run: (prepared) => call(refresh, withCookie("POST", "/refresh", String(prepared)), 200),
+      },
+      logout: {
+        function: "logout",
+        calls: 150,
+        prepare: () => repeat(150, () => liveToken(user)),
+        run: (prepared) => call(logout, withCookie("POST", "/logout", String(prepared)), 200),
+      },
+      logoutEverywhere: {
+        function: "logoutEverywhere",
+        calls: 60,
+        prepare: () => {
+          batchNumber += 1;
+          const batch = batchNumber;
+          return repeat(60, async (i) => {
+            const name = `bench-${batch}-${i}`;
+            await tables.addUser(name, passwordHash, Date.now() - 60_000);
+            return liveToken(name);
+          });
+        },
+        run: (prepared) => call(logoutEverywhere, withCookie("POST", "/logout-everywhere", String(prepared)), 200),
+      },
+      authorize: {
+        function: "authorize",
+        calls: 300,
+        httpRequest: false,
+        run: () => call(authorize, authorizeEvent, "allow"),
+      },
+      authorize_every_request: {
+        function: "authorize",
+        calls: 200,
+        httpRequest: false,
+        run: () => call(authorizeEveryRequest, authorizeEvent, "allow"),
+      },
+      me: { function: "me", calls: 500, run: () => call(me, meEvent, 200) },
+      page: { function: "page", calls: 500, run: () => call(page, pageEvent, 200) },
+    };
+    const measured: Record<string, RouteUse> = {};
+    for (const [name, route] of Object.entries(routes)) {
+      measured[name] = await measureRoute(route, (route.prepare ?? (async () => [undefined]))(), endpoints.calls);
+    }
     const medians = (group: string, scale = 1) =>
       Object.fromEntries(Object.keys(groups[group] ?? {}).map((name) => [name, median(times[name] ?? []) * scale]));
-    return { us: { ...medians("verify"), ...medians("tables") }, ms: medians("signin", 1 / 1000), counts };
+    return {
+      us: { ...medians("verify"), ...medians("tables") },
+      ms: medians("signin", 1 / 1000),
+      counts,
+      routes: measured,
+    };
   } finally {
     dynamodbClient.destroy();
     secretsClient.destroy();
-    await Promise.all([secrets.stop(), dynamodb.stop()]);
+    await endpoints.stop();
   }
+}
+
+/**
+ * One route's use per call: ROUTE_BATCHES batches of `calls` calls (after one batch to warm up),
+ * each with what `prepare` made for it (one value per call, or one for all). CPU time and the wait
+ * (wall minus CPU) are each the least of the batches': a busy neighbour only ever adds to them.
+ * Units, calls and log bytes are the last batch's (they do not vary).
+ */
+async function measureRoute(
+  route: {
+    function: string;
+    calls: number;
+    httpRequest?: false;
+    prepare?: () => Promise<unknown[]>;
+    run: (prepared: unknown, i: number) => Promise<unknown>;
+  },
+  firstPrepared: Promise<unknown[]>,
+  endpointCalls: () => Promise<Calls>,
+): Promise<RouteUse> {
+  const cpu: number[] = [];
+  const wait: number[] = [];
+  let use = { readUnits: 0, writeUnits: 0, secretCalls: 0, logBytes: 0, logLines: 0 };
+  let prepared = await firstPrepared;
+  for (let batch = 0; batch <= ROUTE_BATCHES; batch += 1) {
+    if (batch > 0 && route.prepare !== undefined) prepared = await route.prepare();
+    const before = await endpointCalls();
+    const logs = countLogs();
+    const cpuStarted = process.cpuUsage();
+    const started = performance.now();
+    try {
+      for (let i = 0; i < route.calls; i += 1) await route.run(prepared[prepared.length > 1 ? i : 0], i);
+    } finally {
+      logs.restore();
+    }
+    const elapsed = performance.now() - started;
+    const used = process.cpuUsage(cpuStarted);
+    const after = await endpointCalls();
+    if (batch === 0) continue; // the warm-up
+    const cpuUs = (used.user + used.system) / route.calls;
+    cpu.push(cpuUs);
+    wait.push(Math.max(0, (elapsed * 1000) / route.calls - cpuUs));
+    use = {
+      readUnits: delta(after.dynamodb, before.dynamodb, READ_UNITS) / route.calls,
+      writeUnits: delta(after.dynamodb, before.dynamodb, WRITE_UNITS) / route.calls,
+      secretCalls: delta(after.secrets, before.secrets, { GetSecretValue: 1 }) / route.calls,
+      logBytes: logs.bytes / route.calls,
+      logLines: logs.lines / route.calls,
+    };
+  }
+  return {
+    function: route.function,
+    cpuUs: Math.min(...cpu),
+    wallUs: Math.min(...cpu) + Math.min(...wait),
+    ...use,
+    httpRequest: route.httpRequest ?? true,
+  };
 }
