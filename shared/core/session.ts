@@ -42,8 +42,25 @@ const SID_BYTES = 16; // 128 random bits
  */
 export async function signIn(deps: SessionDeps, credentials: Credentials): Promise<IssuedToken> {
   const now = deps.clock();
+  await authenticate(deps, credentials, now);
+  const [, issued] = await Promise.all([
+    deps.store.deleteAttempts(credentials.username),
+    startSession(deps, credentials.username, now),
+  ]);
+  return issued;
+}
+
+/**
+ * Checks a user's password under the sign-in lockout, as sign-in and a password change both do:
+ * refuses a locked username before any password work, counts the attempt before the password is
+ * checked, and leaves the count for the caller to clear on success (deleteAttempts). The signing
+ * key is read too, so an outage of the secret store counts no attempt. Throws AppError
+ * `too_many_attempts`, `invalid_credentials` (unknown user or wrong password alike) and
+ * `service_unavailable`. Returns the user as read.
+ */
+export async function authenticate(deps: SessionDeps, credentials: Credentials, now: number): Promise<UserRecord> {
   const { username, password } = credentials;
-  const [signingKey, attempts, user] = await Promise.all([
+  const [, attempts, user] = await Promise.all([
     deps.keys.current(),
     deps.store.getAttempts(username),
     deps.store.getUser(username),
@@ -54,14 +71,25 @@ export async function signIn(deps: SessionDeps, credentials: Credentials): Promi
   if (!(await deps.store.putAttempts(username, attempts, admission.next))) {
     throw new AppError("too_many_attempts", { retryAfterSeconds: 1 });
   }
-  if (!(await passwordMatches(password, user?.passwordHash))) throw new AppError("invalid_credentials");
+  if (!(await passwordMatches(password, user?.passwordHash)) || user === undefined) {
+    throw new AppError("invalid_credentials");
+  }
+  return user;
+}
+
+/**
+ * Records a new session for `username`, created at `now`, and issues its token: the one way a
+ * session begins (sign-in, sign-up, a password change). Throws AppError `service_unavailable`
+ * when the key or the store cannot be used.
+ */
+export async function startSession(deps: SessionDeps, username: string, now: number): Promise<IssuedToken> {
   const session: SessionIdentity = {
     user: username,
     sid: randomBytes(SID_BYTES).toString("base64url"),
     authTime: wholeSecond(now),
   };
-  await Promise.all([
-    deps.store.deleteAttempts(username),
+  const [signingKey] = await Promise.all([
+    deps.keys.current(),
     deps.store.putSession({
       sid: session.sid,
       username,
@@ -127,10 +155,20 @@ export async function endSessions(deps: SessionDeps, tokens: readonly string[]):
  */
 export async function endAllSessions(deps: SessionDeps, token: string): Promise<string> {
   const now = deps.clock();
-  const session = await verify(deps, token, now);
-  await assertSessionLive(deps.store, session, now);
+  const session = await liveSession(deps, token, now);
   await deps.store.endUserSessions(session.user, now);
   return session.user;
+}
+
+/**
+ * Verifies a token and that its session is live, whatever REVOCATION_CHECK says: what a route
+ * that acts for the user (log out everywhere, change the password) asks of its caller. Throws
+ * what verifySessionToken throws, AppError `session_revoked` and `service_unavailable`.
+ */
+export async function liveSession(deps: SessionDeps, token: string, now: number): Promise<Session> {
+  const session = await verify(deps, token, now);
+  await assertSessionLive(deps.store, session, now);
+  return session;
 }
 
 /**
