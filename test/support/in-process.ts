@@ -16,12 +16,14 @@ export async function loadContainer(env: Record<string, string> = {}) {
   await ensureDevKeyOn(secrets, config);
   const { dynamodb, store } = await startTables(config);
   Object.assign(process.env, fullEnv, localSdkEnvironment(secrets.url, dynamodb.url));
-  const [signin, welcome, refresh, logout, logoutEverywhere, runtime] = await Promise.all([
+  const [signin, welcome, refresh, logout, logoutEverywhere, changePassword, signup, runtime] = await Promise.all([
     import("../../functions/signin.ts"),
     import("../../functions/welcome.ts"),
     import("../../functions/refresh.ts"),
     import("../../functions/logout.ts"),
     import("../../functions/logout-everywhere.ts"),
+    import("../../functions/change-password.ts"),
+    import("../../functions/signup.ts"),
     import("../../shared/runtime.ts"),
   ]);
   return {
@@ -35,6 +37,8 @@ export async function loadContainer(env: Record<string, string> = {}) {
       refresh: refresh.handler,
       logout: logout.handler,
       logoutEverywhere: logoutEverywhere.handler,
+      changePassword: changePassword.handler,
+      signup: signup.handler,
     },
     /** Forgets every cached secret, as a new container would start. */
     coldStart() {
@@ -73,11 +77,21 @@ export function httpApiEvent(overrides: Partial<APIGatewayProxyEventV2> = {}): A
 
 /** A sign-in event with a JSON body. */
 export function signInEvent(body: unknown, headers: Record<string, string> = { "content-type": "application/json" }) {
+  return postEvent("/signin", body, { headers });
+}
+
+/** A POST to `path` with a JSON body (a string is sent as it is), headers and cookies. */
+export function postEvent(
+  path: string,
+  body: unknown,
+  options: { headers?: Record<string, string>; cookies?: string[] } = {},
+): APIGatewayProxyEventV2 {
   return httpApiEvent({
-    rawPath: "/signin",
-    headers,
+    rawPath: path,
+    headers: options.headers ?? { "content-type": "application/json" },
     body: typeof body === "string" ? body : JSON.stringify(body),
-    requestContext: { http: { method: "POST", path: "/signin" } } as APIGatewayProxyEventV2["requestContext"],
+    ...(options.cookies === undefined ? {} : { cookies: options.cookies }),
+    requestContext: { http: { method: "POST", path } } as APIGatewayProxyEventV2["requestContext"],
   });
 }
 
