@@ -94,6 +94,21 @@ describe("sign-in", () => {
   });
 });
 
+describe("POST /signup", () => {
+  it("is closed by default: 403 signup_closed, no cookie, no user", async () => {
+    const username = `closed-${process.pid}`;
+    const reply = await new Client(service.baseUrl).request("POST", "/signup", {
+      body: JSON.stringify({ username, password: "a long and quiet river" }),
+      headers: { "content-type": "application/json" },
+    });
+
+    expect(reply.status).toBe(403);
+    expect(reply.json()).toEqual({ error: "signup_closed", message: "Sign-up is closed on this service." });
+    expect(reply.setCookies).toEqual([]);
+    expect(await service.store.getUser(username)).toBeUndefined();
+  });
+});
+
 describe("POST /refresh, the checkpoint", () => {
   it("keeps the sid and auth_time of a live session across a refresh", async () => {
     const { browser, token } = await browserInWindow(await newUser());
