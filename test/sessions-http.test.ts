@@ -237,23 +237,23 @@ describe("npm run users", () => {
     const user = await newUser();
     const { browser } = await browserInWindow(user);
 
-    const cli = await usersCli(["passwd", user], "a-new-password\n");
+    const cli = await usersCli(["passwd", user], "a-new-password-2026\n");
     expect(cli.code).toBe(0);
-    expect(cli.output).not.toContain("a-new-password");
+    expect(cli.output).not.toContain("a-new-password-2026");
     expectRevoked(await browser.request("POST", "/refresh"));
     expect((await new Client(service.baseUrl).signIn(user, "password1")).status).toBe(401);
-    expect((await new Client(service.baseUrl).signIn(user, "a-new-password")).status).toBe(200);
+    expect((await new Client(service.baseUrl).signIn(user, "a-new-password-2026")).status).toBe(200);
   });
 
   it("add over an existing name: replaces the password and ends the user's sessions", async () => {
     const user = await newUser();
     const { browser } = await browserInWindow(user);
 
-    const cli = await usersCli(["add", user], "a-new-password\n");
+    const cli = await usersCli(["add", user], "a-new-password-2026\n");
     expect([cli.code, cli.output]).toEqual([0, expect.stringContaining(`replaced user ${user}`)]);
     expectRevoked(await browser.request("POST", "/refresh"));
     expect((await new Client(service.baseUrl).signIn(user, "password1")).status).toBe(401);
-    expect((await new Client(service.baseUrl).signIn(user, "a-new-password")).status).toBe(200);
+    expect((await new Client(service.baseUrl).signIn(user, "a-new-password-2026")).status).toBe(200);
   });
 
   it("revoke: every session of the user ends, the password still works", async () => {
