@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: packages the service as `npm run package` does, then measures in one run what the
  * targets of docs/performance.md are judged by: warm costs (welcome, the authorizer, refresh,
- * sign-in) beside their floors, bundle sizes, module load times beside a minimal bundle, and secret
+ * sign-in, the password change) beside their floors, bundle sizes, module load times beside a minimal bundle, and secret
  * fetches. Prints a table, or with --json one JSON object. Every ratio is taken between figures of
  * this one run, since the machine may be busy.
  */
@@ -113,6 +113,7 @@ try {
     authorize_over_welcome: ratio(us.authorize_warm, us.welcome_warm),
     refresh_over_floor: ratio(us.refresh_in_window_warm, us.refresh_floor),
     signin_over_scrypt_floor: ratio(ms.signin_warm, ms.scrypt_floor),
+    password_change_over_floor: ratio(ms.password_change_warm, ms.password_change_floor),
     bundle_bytes,
     load_ms,
     load_over_minimal,
