@@ -67,6 +67,18 @@ const body = fc.oneof(
   fc
     .record({ username: fc.constantFrom("user1", "__proto__", "constructor", "x".repeat(70)), password: fc.string() })
     .map((v) => JSON.stringify(v)),
+  fc
+    .record({
+      currentPassword: fc.oneof(fc.string(), fc.anything()),
+      newPassword: fc.oneof(fc.string(), fc.anything()),
+    })
+    .map((value) => {
+      try {
+        return JSON.stringify(value) ?? "";
+      } catch {
+        return "";
+      }
+    }),
 );
 
 const headers = fc.dictionary(
@@ -93,7 +105,7 @@ function check(result: APIGatewayProxyStructuredResultV2, route: string) {
   }
 }
 
-it.each(["welcome", "refresh", "logout", "signin"] as const)(
+it.each(["welcome", "refresh", "logout", "signin", "changePassword", "signup"] as const)(
   "%s answers 2xx or 4xx to random events",
   async (route) => {
     const handler = container.handlers[route];
@@ -104,7 +116,10 @@ it.each(["welcome", "refresh", "logout", "signin"] as const)(
         )) as APIGatewayProxyStructuredResultV2;
         check(result, route);
       }),
-      { numRuns: route === "signin" ? 150 : 300, interruptAfterTimeLimit: 20_000 },
+      {
+        numRuns: route === "welcome" || route === "refresh" || route === "logout" ? 300 : 150,
+        interruptAfterTimeLimit: 20_000,
+      },
     );
   },
 );
