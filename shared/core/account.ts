@@ -44,13 +44,18 @@ export async function changePassword(deps: AccountDeps, token: string, change: P
   return startSession(deps, username, endedUpTo + 1);
 }
 
+/** Throws AppError `signup_closed` unless SIGNUP=open: before the request is even read. */
+export function assertSignupOpen(policy: Pick<Config, "signup">): void {
+  if (policy.signup !== "open") throw new AppError("signup_closed");
+}
+
 /**
  * Creates an account when SIGNUP=open and starts its first session. Throws AppError
  * `signup_closed` (creating nothing) when it is not, `invalid_request` for a username sign-in
  * could never accept, `weak_password`, `username_taken`, and `service_unavailable`.
  */
 export async function signUp(deps: AccountDeps, credentials: Credentials): Promise<IssuedToken> {
-  if (deps.policy.signup !== "open") throw new AppError("signup_closed");
+  assertSignupOpen(deps.policy);
   const { username, password } = credentials;
   if (!USERNAME_PATTERN.test(username)) {
     throw new AppError("invalid_request", {
