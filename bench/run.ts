@@ -1,11 +1,11 @@
 /**
  * `npm run bench`: packages the service as `npm run package` does, then measures in one run what the
  * targets of docs/performance.md are judged by: warm costs (welcome, the authorizer, refresh,
- * sign-in) beside their floors, bundle sizes, module load times beside a minimal bundle, and secret
- * fetches; and for each route what one call uses and, by bench/model.ts, what it would take and cost
- * on Lambda at its memory in serverless.yml. Prints a table, with --json one JSON object, with
- * --cost the monthly tables of docs/cost.md. Every ratio is taken between figures of this one run,
- * since the machine may be busy.
+ * sign-in, the password change) beside their floors, bundle sizes, module load times beside a
+ * minimal bundle, and secret fetches; and for each route what one call uses and, by bench/model.ts,
+ * what it would take and cost on Lambda at its memory in serverless.yml. Prints a table, with --json
+ * one JSON object, with --cost the monthly tables of docs/cost.md. Every ratio is taken between
+ * figures of this one run, since the machine may be busy.
  */
 import { execFileSync } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from "node:fs";
@@ -169,6 +169,7 @@ try {
     refresh_over_floor: ratio(us.refresh_in_window_warm, us.refresh_floor),
     sessions_over_floor: ratio(us.sessions_warm, us.sessions_floor),
     signin_over_scrypt_floor: ratio(ms.signin_warm, ms.scrypt_floor),
+    password_change_over_floor: ratio(ms.password_change_warm, ms.password_change_floor),
     bundle_bytes,
     load_ms,
     load_over_minimal,

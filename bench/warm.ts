@@ -14,7 +14,7 @@ import { GetSecretValueCommand } from "@aws-sdk/client-secrets-manager";
 import { decodeJwt, jwtVerify, SignJWT } from "jose";
 import jsonwebtoken from "jsonwebtoken";
 import { ensureDevKey, ensureTables } from "../local/dev-data.ts";
-import { authorizerEvent, httpApiEvent, signInEvent } from "../local/gateway-events.ts";
+import { authorizerEvent, httpApiEvent, postEvent, signInEvent } from "../local/gateway-events.ts";
 import { localClient, localDynamoClient, localSdkEnvironment } from "../local/sdk-env.ts";
 import { SessionTables } from "../shared/aws/session-tables.ts";
 import { loadConfig } from "../shared/core/config.ts";
@@ -29,7 +29,7 @@ type Handler = (event: unknown) => Promise<Result>;
 export interface WarmResults {
   /** Median wall-clock µs of one call, by case name. */
   readonly us: Record<string, number>;
-  /** Median wall-clock ms of one sign-in and of its scrypt floor. */
+  /** Median wall-clock ms of one sign-in, one password change, and their scrypt floors. */
   readonly ms: Record<string, number>;
   /** GetSecretValue calls at the endpoint, by what was done. */
   readonly counts: Record<string, number>;
@@ -169,8 +169,11 @@ export async function measureWarm(
       return (after.secrets.GetSecretValue ?? 0) - (before.secrets.GetSecretValue ?? 0);
     };
 
-    const bundles = ["signin", "welcome", "refresh", "authorize", "sessions"].map((name) => container(name));
-    const [signin, welcome, refresh, authorize, sessions] = (await Promise.all(bundles)) as [
+    const bundles = ["signin", "welcome", "refresh", "authorize", "sessions", "change-password"].map((name) =>
+      container(name),
+    );
+    const [signin, welcome, refresh, authorize, sessions, changePassword] = (await Promise.all(bundles)) as [
+      Handler,
       Handler,
       Handler,
       Handler,
@@ -178,8 +181,21 @@ export async function measureWarm(
       Handler,
     ];
     const signInRequest = signInEvent({ username: user, password });
-    const signedIn = await call(signin, signInRequest, 200);
-    const token = /^token=([^;]+)/.exec(signedIn.cookies?.[0] ?? "")?.[1] ?? "";
+    const tokenOf = (result: Result) => /^token=([^;]+)/.exec(result.cookies?.[0] ?? "")?.[1] ?? "";
+    const token = tokenOf(await call(signin, signInRequest, 200));
+    // A user of its own for the password change, whose two random passwords take turns; each
+    // change ends the user's sessions and answers with the cookie of a new one, used next.
+    const changer = "bench-password";
+    const turns = [randomBytes(18).toString("base64url"), randomBytes(18).toString("base64url")];
+    await tables.addUser(changer, await hashPassword(turns[0] ?? ""), Date.now() - 1000);
+    let changes = 0;
+    let changerToken = tokenOf(await call(signin, signInEvent({ username: changer, password: turns[0] ?? "" }), 200));
+    const changeOnce = async () => {
+      const [currentPassword, newPassword] = changes % 2 === 0 ? turns : [turns[1], turns[0]];
+      const request = postEvent("/password", { currentPassword, newPassword }, { cookies: [`token=${changerToken}`] });
+      changerToken = tokenOf(await call(changePassword, request, 200));
+      changes += 1;
+    };
 
     // The same key as bytes (raw HMAC), as a CryptoKey imported once (jose), as a string (tutorial).
     const secret = await secretsClient.send(new GetSecretValueCommand({ SecretId: config.signingKeySecretId }));
@@ -257,10 +273,16 @@ export async function measureWarm(
           await new SignJWT(claims).setProtectedHeader({ alg: "HS256" }).sign(cryptoKey);
         },
       },
-      // A successful sign-in beside one scrypt derivation at the configured cost.
+      // A successful sign-in beside one scrypt derivation at the configured cost; a password
+      // change beside two (verify the current password, hash the new one).
       signin: {
         signin_warm: () => call(signin, signInRequest, 200),
         scrypt_floor: () => verifyPassword(password, passwordHash),
+        password_change_warm: changeOnce,
+        password_change_floor: async () => {
+          await verifyPassword(password, passwordHash);
+          await hashPassword(password);
+        },
       },
     };
     const caseNames = Object.values(groups).flatMap((cases) => Object.keys(cases));

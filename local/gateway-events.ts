@@ -34,11 +34,21 @@ export function httpApiEvent(overrides: Partial<APIGatewayProxyEventV2> = {}): A
 
 /** A sign-in event with a JSON body. */
 export function signInEvent(body: unknown, headers: Record<string, string> = { "content-type": "application/json" }) {
+  return postEvent("/signin", body, { headers });
+}
+
+/** A POST to `path` with a JSON body (a string is sent as it is), headers and cookies. */
+export function postEvent(
+  path: string,
+  body: unknown,
+  options: { headers?: Record<string, string>; cookies?: string[] } = {},
+): APIGatewayProxyEventV2 {
   return httpApiEvent({
-    rawPath: "/signin",
-    headers,
+    rawPath: path,
+    headers: options.headers ?? { "content-type": "application/json" },
     body: typeof body === "string" ? body : JSON.stringify(body),
-    requestContext: { http: { method: "POST", path: "/signin" } } as APIGatewayProxyEventV2["requestContext"],
+    ...(options.cookies === undefined ? {} : { cookies: options.cookies }),
+    requestContext: { http: { method: "POST", path } } as APIGatewayProxyEventV2["requestContext"],
   });
 }
 

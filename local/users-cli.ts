@@ -1,7 +1,8 @@
 /**
  * `npm run users -- <command>`: the operators' tool for the users table.
  *   add <name>     adds a user, or replaces one (ending their sessions); password from a prompt
- *                  (not echoed) or from stdin when piped
+ *                  (not echoed) or from stdin when piped, refused unless the password policy
+ *                  allows it (shared/core/password-policy.ts)
  *   passwd <name>  sets a user's password and ends all their sessions
  *   revoke <name>  ends all sessions of a user (they sign in again)
  *   remove <name>  removes a user; their sessions end at their next check
@@ -18,8 +19,9 @@
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { loadConfig } from "../shared/core/config.ts";
-import { MAX_PASSWORD_LENGTH, USERNAME_PATTERN } from "../shared/core/credentials.ts";
+import { type Config, loadConfig } from "../shared/core/config.ts";
+import { USERNAME_PATTERN } from "../shared/core/credentials.ts";
+import { passwordRefusal } from "../shared/core/password-policy.ts";
 import { hashPassword, isPasswordHash } from "../shared/core/passwords.ts";
 import { endUserSession, userSessions } from "../shared/core/user-sessions.ts";
 import { useLocalEndpointUnless } from "./sdk-env.ts";
@@ -53,11 +55,11 @@ async function readPassword(): Promise<string> {
   return password;
 }
 
-async function newPassword(): Promise<string> {
+/** A new password for `username`, refused (saying why) when the password policy refuses it. */
+async function newPassword(username: string, config: Config): Promise<string> {
   const password = await readPassword();
-  if (password.length === 0 || password.length > MAX_PASSWORD_LENGTH) {
-    throw new Error(`a password is 1 to ${MAX_PASSWORD_LENGTH} characters`);
-  }
+  const refusal = passwordRefusal(password, username, config);
+  if (refusal !== undefined) throw new Error(refusal);
   return password;
 }
 
@@ -119,13 +121,15 @@ async function main(): Promise<void> {
       }
       console.log(`ended session ${sessionId} of ${name}`);
     } else if (command === "add") {
-      const hash = await hashPassword(await newPassword());
+      const hash = await hashPassword(await newPassword(name, config));
       const added = await users.addUser(name, hash, Date.now());
       if (!added && !(await users.setPassword(name, hash, Date.now()))) throw missing();
       console.log(`${added ? "added" : "replaced"} user ${name} in ${config.usersTable}`);
     } else if (command === "passwd") {
       if (!(await users.getUser(name))) throw missing();
-      if (!(await users.setPassword(name, await hashPassword(await newPassword()), Date.now()))) throw missing();
+      if (!(await users.setPassword(name, await hashPassword(await newPassword(name, config)), Date.now()))) {
+        throw missing();
+      }
       console.log(`changed the password of ${name}; their sessions are ended`);
     } else if (command === "import") {
       if (process.stdin.isTTY) throw new Error("import reads the users' JSON from a pipe on stdin");

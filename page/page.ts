@@ -1,6 +1,7 @@
 /**
- * The script of the page at GET /: sign in, show who is signed in and how long the session token
- * has left, renew it before it expires, log out (here or everywhere). It talks to the routes of
+ * The script of the page at GET /: sign in (or create an account), show who is signed in and how
+ * long the session token has left, renew it before it expires, change the password, log out (here
+ * or everywhere). It talks to the routes of
  * its own origin only, and keeps times relative to the answers it got, so a client clock that
  * disagrees with the server's changes nothing. The session cookie is HttpOnly: the page never
  * sees the token; localStorage keeps only the user name and when to renew, so other tabs follow.
@@ -65,6 +66,18 @@ const view = {
   devices: element<HTMLUListElement>("devices"),
   logoutOthers: element<HTMLButtonElement>("logout-others"),
   message: element<HTMLElement>("message"),
+  signup: element<HTMLElement>("signup"),
+  signupForm: element<HTMLFormElement>("signup-form"),
+  signupUsername: element<HTMLInputElement>("signup-username"),
+  signupPassword: element<HTMLInputElement>("signup-password"),
+  signupError: element<HTMLElement>("signup-error"),
+  signupButton: element<HTMLButtonElement>("signup-button"),
+  signupClosed: element<HTMLElement>("signup-closed"),
+  passwordForm: element<HTMLFormElement>("password-form"),
+  currentPassword: element<HTMLInputElement>("current-password"),
+  newPassword: element<HTMLInputElement>("new-password"),
+  passwordError: element<HTMLElement>("password-error"),
+  passwordButton: element<HTMLButtonElement>("password-button"),
 };
 
 let known: Known | undefined;
@@ -146,6 +159,7 @@ function render(): void {
   const now = Date.now();
   view.signedIn.hidden = known === undefined;
   view.signedOut.hidden = known !== undefined;
+  view.signup.hidden = known !== undefined;
   if (known === undefined) return;
   view.who.textContent = known.username;
   const left = known.expiresAt - now;
@@ -303,6 +317,71 @@ async function signIn(event: SubmitEvent): Promise<void> {
   }
 }
 
+/** Shows a form's refusal beside it (empty: hides it). */
+function inline(target: HTMLElement, text: string): void {
+  target.textContent = text;
+  target.hidden = text === "";
+}
+
+const UNREACHABLE = "The service cannot be reached. Check your connection and try again.";
+
+/**
+ * Creates an account and signs it in. The page cannot know whether sign-up is open: the form is
+ * offered, and the service's 403 signup_closed replaces it with a note.
+ */
+async function signUp(event: SubmitEvent): Promise<void> {
+  event.preventDefault();
+  view.signupButton.disabled = true;
+  inline(view.signupError, "");
+  try {
+    const body = { username: view.signupUsername.value, password: view.signupPassword.value };
+    const answer = await call("POST", "/signup", body);
+    const code = (answer.body as { error?: unknown } | null)?.error;
+    if (answer.status === 201 && isIssued(answer.body)) {
+      view.signupPassword.value = "";
+      signedIn(fromIssued(answer.body, Date.now()));
+      say("Account created; you are signed in.", "ok");
+    } else if (code === "signup_closed") {
+      view.signupForm.hidden = true;
+      view.signupClosed.hidden = false;
+    } else {
+      inline(view.signupError, errorText(answer));
+    }
+  } catch {
+    inline(view.signupError, UNREACHABLE);
+  } finally {
+    view.signupButton.disabled = false;
+  }
+}
+
+/** Changes the password; the answer carries a new session for this tab, every other one ends. */
+async function changePassword(event: SubmitEvent): Promise<void> {
+  event.preventDefault();
+  view.passwordButton.disabled = true;
+  inline(view.passwordError, "");
+  try {
+    const body = { currentPassword: view.currentPassword.value, newPassword: view.newPassword.value };
+    const answer = await call("POST", "/password", body);
+    const code = (answer.body as { error?: unknown } | null)?.error;
+    if (answer.status === 200 && isIssued(answer.body)) {
+      view.currentPassword.value = "";
+      view.newPassword.value = "";
+      signedIn(fromIssued(answer.body, Date.now()));
+      say("Password changed. Every other session of yours has ended.", "ok");
+    } else if (code === "invalid_credentials") {
+      inline(view.passwordError, "The current password is wrong.");
+    } else if (answer.status === 401) {
+      signedOut(errorText(answer), "error");
+    } else {
+      inline(view.passwordError, errorText(answer));
+    }
+  } catch {
+    inline(view.passwordError, UNREACHABLE);
+  } finally {
+    view.passwordButton.disabled = false;
+  }
+}
+
 async function logOut(path: string, done: string, button: HTMLButtonElement): Promise<void> {
   button.disabled = true;
   try {
@@ -339,6 +418,8 @@ async function start(): Promise<void> {
 }
 
 view.form.addEventListener("submit", (event) => void signIn(event));
+view.signupForm.addEventListener("submit", (event) => void signUp(event));
+view.passwordForm.addEventListener("submit", (event) => void changePassword(event));
 view.logout.addEventListener("click", () => void logOut("/logout", "Signed out.", view.logout));
 view.logoutEverywhere.addEventListener(
   "click",

@@ -10,8 +10,8 @@ import { defaultProvider } from "./aws/aws-credentials.ts";
 import { SigningKeyRing } from "./aws/key-ring.ts";
 import { type CacheOptions, secretVersionReader } from "./aws/secret-cache.ts";
 import { SessionTables } from "./aws/session-tables.ts";
+import type { AccountDeps } from "./core/account.ts";
 import { loadConfig } from "./core/config.ts";
-import type { SessionDeps } from "./core/session.ts";
 
 /** Throws ConfigError, naming the variable, at cold start: a bad setting never serves a request. */
 export const config = loadConfig(process.env);
@@ -51,8 +51,8 @@ const dynamodb = new DynamoDBClient({
   },
 });
 
-/** What the handlers hand to the session use cases, built once per container. */
-export const deps: SessionDeps = {
+/** What the handlers hand to the session and account use cases, built once per container. */
+export const deps: AccountDeps = {
   keys: signingKeys,
   store: new SessionTables(dynamodb, config),
   clock: Date.now,

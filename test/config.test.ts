@@ -28,6 +28,8 @@ describe("loadConfig", () => {
       audience: "serverless-jwt-auth/dev",
       sessionCookieName: "token",
       allowedOrigins: [],
+      passwordMinLength: 15,
+      signup: "closed",
     });
   });
 
@@ -55,6 +57,8 @@ describe("loadConfig", () => {
       TOKEN_AUDIENCE: "you",
       SESSION_COOKIE_NAME: "__Host-token",
       ALLOWED_ORIGINS: " https://app.example.com, http://localhost:5173 ,https://App.Example.com",
+      PASSWORD_MIN_LENGTH: "8",
+      SIGNUP: "open",
     });
     expect(config).toMatchObject({
       stage: "prod",
@@ -79,6 +83,8 @@ describe("loadConfig", () => {
       audience: "you",
       sessionCookieName: "__Host-token",
       allowedOrigins: ["https://app.example.com", "http://localhost:5173"],
+      passwordMinLength: 8,
+      signup: "open",
     });
   });
 
@@ -111,6 +117,9 @@ describe("loadConfig", () => {
     ["ALLOWED_ORIGINS", "app.example.com"],
     ["ALLOWED_ORIGINS", "https://app.example.com,,https://b.example.com"],
     ["ALLOWED_ORIGINS", "null"],
+    ["PASSWORD_MIN_LENGTH", "7"],
+    ["PASSWORD_MIN_LENGTH", "65"],
+    ["SIGNUP", "yes"],
   ])("fails loudly with the variable's name for %s=%j", (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(name);

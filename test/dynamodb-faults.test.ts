@@ -81,6 +81,16 @@ describe.each(faults)("with DynamoDB failing by %s", (_name, fault) => {
     );
   });
 
+  it("answers 503 to a password change, and sets no cookie", async () => {
+    const token = await liveToken(container.store, devKey(container.secrets));
+    await container.runtime.signingKeys.current();
+    await inject(fault);
+
+    const body = JSON.stringify({ currentPassword: "password1", newPassword: "a long and quiet river" });
+    const event = { ...withCookie("/password", "POST", token), headers: { "content-type": "application/json" }, body };
+    expectUnavailable((await container.handlers.changePassword(event)) as Result);
+  });
+
   it("keeps /welcome working, since it reads no table by default", async () => {
     const token = await liveToken(container.store, devKey(container.secrets));
     await inject(fault);

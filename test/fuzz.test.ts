@@ -69,6 +69,18 @@ const body = fc.oneof(
   fc
     .record({ username: fc.constantFrom("user1", "__proto__", "constructor", "x".repeat(70)), password: fc.string() })
     .map((v) => JSON.stringify(v)),
+  fc
+    .record({
+      currentPassword: fc.oneof(fc.string(), fc.anything()),
+      newPassword: fc.oneof(fc.string(), fc.anything()),
+    })
+    .map((value) => {
+      try {
+        return JSON.stringify(value) ?? "";
+      } catch {
+        return "";
+      }
+    }),
 );
 
 const headers = fc.dictionary(
@@ -98,21 +110,27 @@ function check(result: APIGatewayProxyStructuredResultV2, route: string) {
 // A run that the time limit cuts short fails: a property checked on too few inputs proves little.
 const budget = (numRuns: number) => ({ numRuns, interruptAfterTimeLimit: 20_000, markInterruptAsFailure: true });
 
-it.each(["welcome", "refresh", "logout", "logoutEverywhere", "signin"] as const)(
-  "%s answers 2xx or 4xx to random events",
-  async (route) => {
-    const handler = container.handlers[route];
-    await fc.assert(
-      fc.asyncProperty(event, async (input) => {
-        const result = (await handler(
-          httpApiEvent({ rawPath: `/${route}`, ...input } as Partial<APIGatewayProxyEventV2>),
-        )) as APIGatewayProxyStructuredResultV2;
-        check(result, route);
-      }),
-      budget(route === "signin" ? 100 : 300),
-    );
-  },
-);
+it.each([
+  "welcome",
+  "refresh",
+  "logout",
+  "logoutEverywhere",
+  "sessions",
+  "signin",
+  "changePassword",
+  "signup",
+] as const)("%s answers 2xx or 4xx to random events", async (route) => {
+  const handler = container.handlers[route];
+  await fc.assert(
+    fc.asyncProperty(event, async (input) => {
+      const result = (await handler(
+        httpApiEvent({ rawPath: `/${route}`, ...input } as Partial<APIGatewayProxyEventV2>),
+      )) as APIGatewayProxyStructuredResultV2;
+      check(result, route);
+    }),
+    budget(route === "signin" ? 100 : route === "changePassword" || route === "signup" ? 150 : 300),
+  );
+});
 
 /** The values of the `token` cookies among `cookies`, as the authorizer reads them. */
 const tokenValues = (cookies: string[]) =>

@@ -6,7 +6,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { captureLogs } from "./support/handler-checks.ts";
-import { httpApiEvent, loadContainer, signInEvent } from "./support/in-process.ts";
+import { httpApiEvent, loadContainer, postEvent, signInEvent } from "./support/in-process.ts";
 import { devKey, liveToken, mintToken } from "./support/tokens.ts";
 
 let container: Awaited<ReturnType<typeof loadContainer>>;
@@ -111,6 +111,19 @@ describe("cookies as HTTP API payload 2.0 delivers them", () => {
     ["non-string entries", [42, null, { token: "x" }] as unknown as string[]],
   ])("answers %s with 401 missing_token", async (_name, cookies) => {
     expectRefusal(await call("welcome", welcomeEvent(cookies)), 401, "missing_token");
+  });
+});
+
+describe("POST /signup while SIGNUP is closed (the default)", () => {
+  it.each([
+    ["a well-formed body", { username: "someone-new", password: "a long and quiet river" }, "application/json"],
+    ["a text body", "hello", "text/plain"],
+    ["no body", "", "application/json"],
+  ])("answers 403 signup_closed to %s, and creates nothing", async (_name, body, type) => {
+    const result = await container.handlers.signup(postEvent("/signup", body, { headers: { "content-type": type } }));
+
+    expectRefusal(result as Result, 403, "signup_closed");
+    expect(await container.store.getUser("someone-new")).toBeUndefined();
   });
 });
 

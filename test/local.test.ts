@@ -214,16 +214,33 @@ describe("npm run users -- add", () => {
       const cli = runCommand(
         ["local/users-cli.ts", "add", "alice"],
         { LOCAL_DYNAMODB_PORT: String(dynamodb.port), LOCAL_SECRETS_PORT: "1" },
-        "s3cret-alice\n",
+        "s3cret-alice-in-wonderland\n",
       );
       expect(await cli.exited).toBe(0);
       expect(cli.output()).toContain("added user alice");
-      expect(cli.output()).not.toContain("s3cret-alice");
+      expect(cli.output()).not.toContain("s3cret-alice-in-wonderland");
 
       const alice = await store.getUser("alice");
-      expect(alice?.passwordHash).not.toContain("s3cret-alice");
-      await expect(passwordMatches("s3cret-alice", alice?.passwordHash)).resolves.toBe(true);
+      expect(alice?.passwordHash).not.toContain("s3cret-alice-in-wonderland");
+      await expect(passwordMatches("s3cret-alice-in-wonderland", alice?.passwordHash)).resolves.toBe(true);
       await expect(passwordMatches("password1", (await store.getUser("user1"))?.passwordHash)).resolves.toBe(true);
+    } finally {
+      await dynamodb.stop();
+    }
+  });
+
+  it("refuses a password the policy refuses, saying why, and adds no one", async () => {
+    const config = loadConfig({});
+    const { dynamodb, store } = await startTables(config);
+    try {
+      const cli = runCommand(
+        ["local/users-cli.ts", "add", "alice"],
+        { LOCAL_DYNAMODB_PORT: String(dynamodb.port), LOCAL_SECRETS_PORT: "1" },
+        "s3cret-alice\n",
+      );
+      expect(await cli.exited).toBe(1);
+      expect(cli.output()).toContain("users: The password must be at least 15 characters long");
+      expect(await store.getUser("alice")).toBeUndefined();
     } finally {
       await dynamodb.stop();
     }

@@ -157,6 +157,27 @@ describe("the packaged CloudFormation template", () => {
         { Effect: "Allow", Action: "dynamodb:DeleteItem", Resource: table("SessionsTable") },
         logs("Sessions"),
       ],
+      ChangePassword: [
+        key,
+        { Effect: "Allow", Action: "dynamodb:GetItem", Resource: [table("SessionsTable"), table("UsersTable")] },
+        { Effect: "Allow", Action: "dynamodb:UpdateItem", Resource: table("UsersTable") },
+        {
+          Effect: "Allow",
+          Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"],
+          Resource: table("SigninAttemptsTable"),
+        },
+        { Effect: "Allow", Action: ["dynamodb:PutItem", "dynamodb:DeleteItem"], Resource: table("SessionsTable") },
+        byUsername,
+        logs("ChangePassword"),
+      ],
+      // Sign-up creates a user and a session: no read of users, no update, no lockout table.
+      Signup: [
+        key,
+        { Effect: "Allow", Action: "dynamodb:PutItem", Resource: table("UsersTable") },
+        { Effect: "Allow", Action: ["dynamodb:PutItem", "dynamodb:DeleteItem"], Resource: table("SessionsTable") },
+        byUsername,
+        logs("Signup"),
+      ],
       // The authorizer verifies as welcome does; me trusts what the authorizer passed.
       Authorize: [key, sessionReads, logs("Authorize")],
       Me: [logs("Me")],
@@ -225,7 +246,7 @@ describe("the packaged CloudFormation template", () => {
     // The bundles target node20, so the HTTP tests, which run them under serverless-offline on
     // this Node 20, prove they run there too.
     const functions = Object.values(resources).filter((r) => r.Type === "AWS::Lambda::Function");
-    expect(functions).toHaveLength(10);
+    expect(functions).toHaveLength(12);
     for (const fn of functions) {
       expect(fn.Properties).toMatchObject({
         Runtime: "nodejs24.x",
@@ -247,8 +268,10 @@ describe("the packaged CloudFormation template", () => {
       "POST /logout",
       "POST /logout-everywhere",
       "POST /logout-others",
+      "POST /password",
       "POST /refresh",
       "POST /signin",
+      "POST /signup",
     ]);
   });
 
@@ -301,7 +324,7 @@ describe("the packaged CloudFormation template", () => {
     expect(resource("HttpApiLogGroup").Properties.RetentionInDays).toBeGreaterThan(0);
   });
 
-  it("throttles sign-in tightly and the cheap routes no lower than the account's own default", () => {
+  it("throttles the scrypt routes (sign-in, sign-up, password) tightly and the cheap ones no lower than the account's own default", () => {
     const stage = resource("HttpApiStage");
     const defaults = stage.Properties.DefaultRouteSettings as Record<string, number>;
     const routes = stage.Properties.RouteSettings as Record<string, Record<string, number>>;
@@ -309,9 +332,13 @@ describe("the packaged CloudFormation template", () => {
     // One client at 100 requests/s must not be able to throttle every user's refresh.
     expect(defaults.ThrottlingRateLimit).toBeGreaterThanOrEqual(10_000);
     expect(defaults.ThrottlingBurstLimit).toBeGreaterThanOrEqual(5_000);
-    expect(Object.keys(routes)).toEqual(["POST /signin"]);
-    expect(routes["POST /signin"]).toEqual({ ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 });
-    expect(stage.DependsOn).toContain("HttpApiRoutePostSignin");
+    expect(Object.keys(routes)).toEqual(["POST /signin", "POST /signup", "POST /password"]);
+    for (const route of Object.values(routes)) {
+      expect(route).toEqual({ ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 });
+    }
+    expect(stage.DependsOn).toEqual(
+      expect.arrayContaining(["HttpApiRoutePostSignin", "HttpApiRoutePostSignup", "HttpApiRoutePostPassword"]),
+    );
   });
 
   it("gives the functions their settings and no local endpoint", () => {
@@ -326,6 +353,8 @@ describe("the packaged CloudFormation template", () => {
       SIGNIN_ATTEMPTS_TABLE: "serverless-jwt-auth-dev-signin-attempts",
       REVOCATION_CHECK: "refresh",
       MAX_SESSIONS_PER_USER: "20",
+      PASSWORD_MIN_LENGTH: "15",
+      SIGNUP: "closed",
     });
     expect(Object.keys(variables).filter((name) => name.startsWith("AWS_"))).toEqual([]);
   });
@@ -406,6 +435,8 @@ const KEY_FUNCTIONS = [
   ["logout", "logout"],
   ["logoutEverywhere", "logout-everywhere"],
   ["sessions", "sessions"],
+  ["changePassword", "change-password"],
+  ["signup", "signup"],
   ["authorize", "authorize"],
   ["rotateSigningKey", "rotate-signing-key"],
 ] as const;
@@ -415,6 +446,8 @@ const KEY_FUNCTIONS = [
 const SDK_MARKER = "GetSecretValue";
 const JOSE_MARKER = "ERR_JWS_SIGNATURE_VERIFICATION_FAILED";
 const DEFAULT_CHAIN_MARKERS = ["sso_start_url", "credential_process", "AWS_WEB_IDENTITY_TOKEN_FILE"];
+// A password of the common-password list (shared/core/common-passwords.ts) and of no other file.
+const COMMON_LIST_MARKER = "Mailcreated5240";
 
 describe("the packaged bundles", () => {
   it("ships each function as one bundle, without a source map", async () => {
@@ -441,6 +474,14 @@ describe("the packaged bundles", () => {
       expect(code.includes(SDK_MARKER), `${name} ships the SDK`).toBe(true);
     }
     expect((await bundle("welcome", "welcome")).includes(JOSE_MARKER)).toBe(true);
+  });
+
+  it("ships the common-password list only in the functions that set passwords", async () => {
+    const carriesList = async (name: string, file: string) => (await bundle(name, file)).includes(COMMON_LIST_MARKER);
+    for (const [name, file] of KEY_FUNCTIONS) {
+      expect(await carriesList(name, file), name).toBe(name === "changePassword" || name === "signup");
+    }
+    for (const name of ["me", "page"]) expect(await carriesList(name, name), name).toBe(false);
   });
 
   it("ships only Lambda's credentials from the environment, not the SDK's default chain", async () => {

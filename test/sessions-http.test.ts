@@ -94,6 +94,21 @@ describe("sign-in", () => {
   });
 });
 
+describe("POST /signup", () => {
+  it("is closed by default: 403 signup_closed, no cookie, no user", async () => {
+    const username = `closed-${process.pid}`;
+    const reply = await new Client(service.baseUrl).request("POST", "/signup", {
+      body: JSON.stringify({ username, password: "a long and quiet river" }),
+      headers: { "content-type": "application/json" },
+    });
+
+    expect(reply.status).toBe(403);
+    expect(reply.json()).toEqual({ error: "signup_closed", message: "Sign-up is closed on this service." });
+    expect(reply.setCookies).toEqual([]);
+    expect(await service.store.getUser(username)).toBeUndefined();
+  });
+});
+
 describe("POST /refresh, the checkpoint", () => {
   it("keeps the sid and auth_time of a live session across a refresh", async () => {
     const { browser, token } = await browserInWindow(await newUser());
@@ -222,23 +237,23 @@ describe("npm run users", () => {
     const user = await newUser();
     const { browser } = await browserInWindow(user);
 
-    const cli = await usersCli(["passwd", user], "a-new-password\n");
+    const cli = await usersCli(["passwd", user], "a-new-password-2026\n");
     expect(cli.code).toBe(0);
-    expect(cli.output).not.toContain("a-new-password");
+    expect(cli.output).not.toContain("a-new-password-2026");
     expectRevoked(await browser.request("POST", "/refresh"));
     expect((await new Client(service.baseUrl).signIn(user, "password1")).status).toBe(401);
-    expect((await new Client(service.baseUrl).signIn(user, "a-new-password")).status).toBe(200);
+    expect((await new Client(service.baseUrl).signIn(user, "a-new-password-2026")).status).toBe(200);
   });
 
   it("add over an existing name: replaces the password and ends the user's sessions", async () => {
     const user = await newUser();
     const { browser } = await browserInWindow(user);
 
-    const cli = await usersCli(["add", user], "a-new-password\n");
+    const cli = await usersCli(["add", user], "a-new-password-2026\n");
     expect([cli.code, cli.output]).toEqual([0, expect.stringContaining(`replaced user ${user}`)]);
     expectRevoked(await browser.request("POST", "/refresh"));
     expect((await new Client(service.baseUrl).signIn(user, "password1")).status).toBe(401);
-    expect((await new Client(service.baseUrl).signIn(user, "a-new-password")).status).toBe(200);
+    expect((await new Client(service.baseUrl).signIn(user, "a-new-password-2026")).status).toBe(200);
   });
 
   it("revoke: every session of the user ends, the password still works", async () => {

@@ -47,9 +47,17 @@ export interface Config {
    * serverless.yml, to read answers through CORS with credentials). Empty by default.
    */
   readonly allowedOrigins: readonly string[];
+  /** Shortest new password, in characters (NIST SP 800-63B: at least 15 as the only factor, never below 8). */
+  readonly passwordMinLength: number;
+  /** `open`: anyone may create an account at POST /signup; `closed` (default): it answers 403. */
+  readonly signup: Signup;
 }
 
 export type RevocationCheck = "refresh" | "every-request";
+export type Signup = "closed" | "open";
+
+/** The service's name: the prefix of its resources, and a password the policy refuses. */
+export const SERVICE_NAME = "serverless-jwt-auth";
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -78,6 +86,13 @@ function tableName(env: Env, name: string, fallback: string): string {
   if (!/^[A-Za-z0-9_.-]{3,255}$/.test(value)) {
     throw new ConfigError(`${name} must be a DynamoDB table name (3-255 letters, digits, _ . -), got "${value}"`);
   }
+  return value;
+}
+
+function signup(env: Env): Signup {
+  const value = text(env, "SIGNUP", "closed");
+  if (value !== "closed" && value !== "open")
+    throw new ConfigError(`SIGNUP must be "closed" or "open", got "${value}"`);
   return value;
 }
 
@@ -149,7 +164,7 @@ export function loadConfig(env: Env): Config {
       `SIGNIN_LOCKOUT_MAX_SECONDS (${signinLockoutMaxSeconds}) must be at least SIGNIN_LOCKOUT_BASE_SECONDS (${signinLockoutBaseSeconds})`,
     );
   }
-  const prefix = `serverless-jwt-auth-${stage}`;
+  const prefix = `${SERVICE_NAME}-${stage}`;
   return Object.freeze({
     stage,
     tokenTtlSeconds,
@@ -173,5 +188,7 @@ export function loadConfig(env: Env): Config {
     audience: text(env, "TOKEN_AUDIENCE", `serverless-jwt-auth/${stage}`),
     sessionCookieName: cookieName(env),
     allowedOrigins: origins(env),
+    passwordMinLength: integer(env, "PASSWORD_MIN_LENGTH", 15, 8, 64),
+    signup: signup(env),
   });
 }

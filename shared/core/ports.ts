@@ -55,6 +55,13 @@ export interface AttemptRecord {
  */
 export interface SessionStore {
   getUser(username: string): Promise<UserRecord | undefined>;
+  /** Creates a user, with sessionsValidAfter `at`, only if the name is free; false if it was taken. */
+  addUser(username: string, passwordHash: string, at: number): Promise<boolean>;
+  /**
+   * Replaces a user's password hash and ends their sessions created at or before `at`, in one
+   * write (never moving an earlier end back); false if no such user.
+   */
+  setPassword(username: string, passwordHash: string, at: number): Promise<boolean>;
   getSession(sid: string): Promise<SessionRecord | undefined>;
   /** Records a new session; never overwrites one. */
   putSession(record: SessionRecord): Promise<void>;

@@ -11,7 +11,6 @@ import { AppError } from "./errors.ts";
 import { admitAttempt, type LockoutPolicy } from "./lockout.ts";
 import { passwordMatches } from "./passwords.ts";
 import type { Clock, KeyRing, SessionRecord, SessionStore, UserRecord } from "./ports.ts";
-import type { SigningKey } from "./signing-key.ts";
 import {
   assertRefreshAllowed,
   type IssuedToken,
@@ -58,15 +57,30 @@ export function sessionReadLimit(policy: Pick<Config, "maxSessionsPerUser">): nu
 export const lastActive = (record: SessionRecord): number => record.lastActiveAt ?? record.createdAt;
 
 /**
- * Signs a user in: refuses a locked username before any password work, counts the attempt,
- * checks the password, then records a new session and issues its token. Throws AppError
- * `too_many_attempts` while the username is locked, `invalid_credentials` for an unknown user or
- * a wrong password alike, and `service_unavailable` when the key or the store cannot be read.
+ * Signs a user in: authenticates them under the lockout, then starts a session. Throws what
+ * authenticate and startSession throw.
  */
 export async function signIn(deps: SessionDeps, credentials: Credentials, client: ClientFacts): Promise<IssuedToken> {
   const now = deps.clock();
+  const user = await authenticate(deps, credentials, now);
+  const [issued] = await Promise.all([
+    startSession(deps, user, client, now),
+    deps.store.deleteAttempts(credentials.username),
+  ]);
+  return issued;
+}
+
+/**
+ * Checks a user's password under the sign-in lockout, as sign-in and a password change both do:
+ * refuses a locked username before any password work, counts the attempt before the password is
+ * checked, and leaves the count for the caller to clear on success (deleteAttempts). The signing
+ * key is read too, so an outage of the secret store counts no attempt. Throws AppError
+ * `too_many_attempts`, `invalid_credentials` (unknown user or wrong password alike) and
+ * `service_unavailable`. Returns the user as read.
+ */
+export async function authenticate(deps: SessionDeps, credentials: Credentials, now: number): Promise<UserRecord> {
   const { username, password } = credentials;
-  const [signingKey, attempts, user] = await Promise.all([
+  const [, attempts, user] = await Promise.all([
     deps.keys.current(),
     deps.store.getAttempts(username),
     deps.store.getUser(username),
@@ -80,30 +94,26 @@ export async function signIn(deps: SessionDeps, credentials: Credentials, client
   // An unknown user costs the same scrypt work as a wrong password (a decoy hash).
   const matches = await passwordMatches(password, user?.passwordHash);
   if (user === undefined || !matches) throw new AppError("invalid_credentials");
-  const [issued] = await Promise.all([
-    startSession(deps, user, client, signingKey),
-    deps.store.deleteAttempts(username),
-  ]);
-  return issued;
+  return user;
 }
 
 /**
- * Starts a session for a user who has just proved who they are (sign-in, and any later way in):
- * records it with its handle, device, address and times, ends the least recently active of the
- * user's live sessions beyond MAX_SESSIONS_PER_USER (and deletes their ended ones on the way),
- * and issues its token. Throws AppError `service_unavailable` when the key or the store cannot be
- * used.
+ * Starts a session created at `now` for a user who has just proved who they are (sign-in, sign-up,
+ * a password change, and any later way in): records it with its handle, device, address and
+ * times, ends the least recently active of the user's live sessions beyond MAX_SESSIONS_PER_USER
+ * (and deletes their ended ones on the way), and issues its token. `user` is the record as it
+ * stands after the caller's own writes. Throws AppError `service_unavailable` when the key or the
+ * store cannot be used.
  */
 export async function startSession(
   deps: SessionDeps,
   user: UserRecord,
   client: ClientFacts,
-  signingKey?: SigningKey,
+  now: number,
 ): Promise<IssuedToken> {
-  const now = deps.clock();
   const session: SessionIdentity = { user: user.username, sid: randomId(), authTime: wholeSecond(now) };
   const [key, , others] = await Promise.all([
-    signingKey ?? deps.keys.current(),
+    deps.keys.current(),
     deps.store.putSession({
       sid: session.sid,
       username: user.username,
@@ -197,10 +207,21 @@ export async function endSessions(deps: SessionDeps, tokens: readonly string[]):
  */
 export async function endAllSessions(deps: SessionDeps, token: string): Promise<string> {
   const now = deps.clock();
-  const session = await verify(deps, token, now);
-  await assertSessionLive(deps.store, session, now);
+  const session = await liveSession(deps, token, now);
   await deps.store.endUserSessions(session.user, now);
   return session.user;
+}
+
+/**
+ * Verifies a token and that its session is live, whatever REVOCATION_CHECK says: what a route
+ * that acts for the user (log out everywhere, change the password, their sessions) asks of its
+ * caller. Throws what verifySessionToken throws, AppError `session_revoked` and
+ * `service_unavailable`.
+ */
+export async function liveSession(deps: SessionDeps, token: string, now: number): Promise<Session> {
+  const session = await verify(deps, token, now);
+  await assertSessionLive(deps.store, session, now);
+  return session;
 }
 
 /**

@@ -1,4 +1,5 @@
 /** Reading request bodies: JSON only, bounded in size, refused unread when too large. */
+import type { PasswordChange } from "../core/account.ts";
 import { type Credentials, MAX_PASSWORD_LENGTH, USERNAME_PATTERN } from "../core/credentials.ts";
 import { AppError } from "../core/errors.ts";
 import { type HttpEvent, requestHeader } from "./event.ts";
@@ -49,4 +50,32 @@ export function parseCredentials(event: HttpEvent): Credentials {
     throw new AppError("invalid_request", { detail: "The password must not contain NUL characters." });
   }
   return { username, password };
+}
+
+/**
+ * Reads `{"username","password"}` from a sign-up request, leaving the rules on both to the core
+ * (signUp). Throws what jsonBody throws, and AppError `invalid_request` unless both are strings.
+ */
+export function parseNewAccount(event: HttpEvent): Credentials {
+  const { username, password } = jsonBody(event);
+  if (typeof username !== "string" || typeof password !== "string") {
+    throw new AppError("invalid_request", { detail: '"username" and "password" must both be strings.' });
+  }
+  return { username, password };
+}
+
+/**
+ * Reads `{"currentPassword","newPassword"}` from a password change. Throws what jsonBody throws,
+ * AppError `invalid_request` unless both are strings, and `invalid_credentials` for a current
+ * password no account can have (as sign-in does, before any lockout count).
+ */
+export function parsePasswordChange(event: HttpEvent): PasswordChange {
+  const { currentPassword, newPassword } = jsonBody(event);
+  if (typeof currentPassword !== "string" || typeof newPassword !== "string") {
+    throw new AppError("invalid_request", { detail: '"currentPassword" and "newPassword" must both be strings.' });
+  }
+  if (currentPassword.length === 0 || currentPassword.length > MAX_PASSWORD_LENGTH) {
+    throw new AppError("invalid_credentials");
+  }
+  return { currentPassword, newPassword };
 }

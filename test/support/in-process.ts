@@ -15,17 +15,20 @@ export async function loadContainer(env: Record<string, string> = {}) {
   await ensureDevKeyOn(secrets, config);
   const { dynamodb, store } = await startTables(config);
   Object.assign(process.env, fullEnv, localSdkEnvironment(secrets.url, dynamodb.url));
-  const [signin, welcome, refresh, logout, logoutEverywhere, sessions, authorize, me, runtime] = await Promise.all([
-    import("../../functions/signin.ts"),
-    import("../../functions/welcome.ts"),
-    import("../../functions/refresh.ts"),
-    import("../../functions/logout.ts"),
-    import("../../functions/logout-everywhere.ts"),
-    import("../../functions/sessions.ts"),
-    import("../../functions/authorize.ts"),
-    import("../../functions/me.ts"),
-    import("../../shared/runtime.ts"),
-  ]);
+  const [signin, welcome, refresh, logout, logoutEverywhere, sessions, changePassword, signup, authorize, me, runtime] =
+    await Promise.all([
+      import("../../functions/signin.ts"),
+      import("../../functions/welcome.ts"),
+      import("../../functions/refresh.ts"),
+      import("../../functions/logout.ts"),
+      import("../../functions/logout-everywhere.ts"),
+      import("../../functions/sessions.ts"),
+      import("../../functions/change-password.ts"),
+      import("../../functions/signup.ts"),
+      import("../../functions/authorize.ts"),
+      import("../../functions/me.ts"),
+      import("../../shared/runtime.ts"),
+    ]);
   return {
     secrets,
     dynamodb,
@@ -39,6 +42,8 @@ export async function loadContainer(env: Record<string, string> = {}) {
       logoutEverywhere: logoutEverywhere.handler,
       /** GET /sessions, DELETE /sessions/{id}, POST /logout-others. */
       sessions: sessions.handler,
+      changePassword: changePassword.handler,
+      signup: signup.handler,
     },
     /** The session authorizer, and the route behind it: other event shapes than the handlers'. */
     authorize: authorize.handler,
@@ -51,4 +56,4 @@ export async function loadContainer(env: Record<string, string> = {}) {
 }
 
 // The builders live beside the local endpoints, so that the bench uses them without importing test/.
-export { authorizerEvent, httpApiEvent, signInEvent } from "../../local/gateway-events.ts";
+export { authorizerEvent, httpApiEvent, postEvent, signInEvent } from "../../local/gateway-events.ts";

@@ -8,6 +8,7 @@
 import { randomBytes } from "node:crypto";
 import { loadConfig } from "../../shared/core/config.ts";
 import { unavailable } from "../../shared/core/errors.ts";
+import { hashPassword } from "../../shared/core/passwords.ts";
 import type { AttemptRecord, KeyRing, SessionRecord, SessionStore, UserRecord } from "../../shared/core/ports.ts";
 import type { SessionDeps, SessionPolicy } from "../../shared/core/session.ts";
 import { importSigningKey, type SigningKey } from "../../shared/core/signing-key.ts";
@@ -25,9 +26,10 @@ export class MemoryStore implements SessionStore {
     if (this.fail) throw unavailable(new Error("the memory store is failing, as the test asked"));
   }
 
-  /** Adds or replaces a user (arranging a test, not a port method). */
-  addUser(username: string, passwordHash: string, sessionsValidAfter = 0): void {
-    this.users.set(username, { username, passwordHash, sessionsValidAfter });
+  /** Adds a user with `password` hashed, as the users CLI would; resolves to the store. */
+  async withUser(username: string, password: string, at = 0): Promise<this> {
+    await this.addUser(username, await hashPassword(password), at);
+    return this;
   }
 
   /** Sets fields of a stored session, as another writer (a refresh) would. */
@@ -39,6 +41,22 @@ export class MemoryStore implements SessionStore {
   async getUser(username: string): Promise<UserRecord | undefined> {
     this.#count("getUser");
     return this.users.get(username);
+  }
+
+  /** Creates a user if the name is free (the Map is set at once, so a test may skip the await). */
+  async addUser(username: string, passwordHash: string, at = 0): Promise<boolean> {
+    this.#count("addUser");
+    if (this.users.has(username)) return false;
+    this.users.set(username, { username, passwordHash, sessionsValidAfter: at });
+    return true;
+  }
+
+  async setPassword(username: string, passwordHash: string, at: number): Promise<boolean> {
+    this.#count("setPassword");
+    const user = this.users.get(username);
+    if (user === undefined) return false;
+    this.users.set(username, { username, passwordHash, sessionsValidAfter: Math.max(user.sessionsValidAfter, at) });
+    return true;
   }
 
   async getSession(sid: string): Promise<SessionRecord | undefined> {
