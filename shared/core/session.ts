@@ -3,26 +3,28 @@
  * request and no table: tokens and credentials come in, the store, the key ring and the clock
  * are ports (ports.ts). Every time is epoch milliseconds from `deps.clock`.
  */
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import type { Config } from "./config.ts";
 import type { Credentials } from "./credentials.ts";
-import { AppError } from "./errors.ts";
+import { AppError, unavailable } from "./errors.ts";
 import { admitAttempt, type LockoutPolicy } from "./lockout.ts";
+import { log } from "./log.ts";
 import { passwordMatches } from "./passwords.ts";
-import type { Clock, KeyRing, SessionRecord, SessionStore, UserRecord } from "./ports.ts";
+import type { Clock, KeyRing, RecordedToken, SessionRecord, SessionStore, UserRecord } from "./ports.ts";
 import {
   assertRefreshAllowed,
   type IssuedToken,
   issueSessionToken,
   type Session,
   type SessionIdentity,
+  signSessionToken,
   type TokenPolicy,
   verifySessionToken,
   wholeSecond,
 } from "./token.ts";
 
 /** The settings the session use cases follow. */
-export type SessionPolicy = TokenPolicy & LockoutPolicy & Pick<Config, "revocationCheck">;
+export type SessionPolicy = TokenPolicy & LockoutPolicy & Pick<Config, "revocationCheck" | "refreshGraceSeconds">;
 
 /** What the session use cases need, built once per container. */
 export interface SessionDeps {
@@ -33,6 +35,14 @@ export interface SessionDeps {
 }
 
 const SID_BYTES = 16; // 128 random bits
+/** The most of a User-Agent a reuse event keeps. */
+const DEVICE_CHARS = 200;
+
+/** Who sent a refresh, as the edge saw it: for the log of a reused token, nothing else. */
+export interface Requester {
+  readonly sourceIp?: string | undefined;
+  readonly userAgent?: string | undefined;
+}
 
 /**
  * Signs a user in: refuses a locked username before any password work, counts the attempt,
@@ -60,6 +70,8 @@ export async function signIn(deps: SessionDeps, credentials: Credentials): Promi
     sid: randomBytes(SID_BYTES).toString("base64url"),
     authTime: wholeSecond(now),
   };
+  // Signed first and answered only once stored: the session records its first newest token.
+  const issued = await issueSessionToken(signingKey, session, now, deps.policy, randomUUID());
   await Promise.all([
     deps.store.deleteAttempts(username),
     deps.store.putSession({
@@ -68,34 +80,63 @@ export async function signIn(deps: SessionDeps, credentials: Credentials): Promi
       authTime: session.authTime,
       createdAt: now,
       expiresAt: session.authTime + deps.policy.sessionMaxSeconds * 1000,
+      lastActiveAt: now,
+      token: recorded(issued),
     }),
   ]);
-  return issueSessionToken(signingKey, session, now, deps.policy);
+  return issued;
 }
 
 /**
  * Verifies a session token; with REVOCATION_CHECK=every-request, also that its session was not
- * ended. Throws what verifySessionToken throws, AppError `session_revoked`, and
- * `service_unavailable` when the key or the store cannot be read.
+ * ended and that it is not a superseded token past the grace. Throws what verifySessionToken
+ * throws, AppError `session_revoked`, and `service_unavailable` when the key or the store cannot
+ * be read.
  */
 export async function checkSession(deps: SessionDeps, token: string): Promise<Session> {
   const now = deps.clock();
   const session = await verify(deps, token, now);
-  if (deps.policy.revocationCheck === "every-request") await assertSessionLive(deps.store, session, now);
+  if (deps.policy.revocationCheck === "every-request") await assertSessionLive(deps, session, now);
   return session;
 }
 
 /**
  * Re-issues a valid token in its refresh window, for the same session, signed with the current
- * key: the checkpoint where every ended session is refused, whatever REVOCATION_CHECK says.
- * Throws what checkSession and assertRefreshAllowed throw.
+ * key: the checkpoint where every ended session is refused, whatever REVOCATION_CHECK says. The
+ * session's newest token gets a successor, recorded by one conditional write; the token it
+ * superseded, presented again within REFRESH_GRACE_SECONDS, gets that same successor (parallel
+ * tabs, a retry); presented later, it is taken for a stolen copy: the session ends and the reuse
+ * is logged with `requester`. Throws what checkSession and assertRefreshAllowed throw.
  */
-export async function refreshSession(deps: SessionDeps, token: string): Promise<IssuedToken> {
+export async function refreshSession(
+  deps: SessionDeps,
+  token: string,
+  requester: Requester = {},
+): Promise<IssuedToken> {
   const now = deps.clock();
   const session = await verify(deps, token, now);
   assertRefreshAllowed(session, now, deps.policy);
-  await assertSessionLive(deps.store, session, now);
-  return issueSessionToken(await deps.keys.current(), session, now, deps.policy);
+  const [read, user] = await readSession(deps.store, session);
+  let record = liveRecord(session, read, user, now);
+  let standing = tokenStanding(record, session.jti, now, deps.policy.refreshGraceSeconds);
+  if (standing === "newest" || standing === "unrecorded") {
+    const issued = await issueSessionToken(await deps.keys.current(), session, now, deps.policy, randomUUID());
+    const presented = { jti: session.jti, recorded: standing === "newest" };
+    if (await deps.store.supersedeToken(session.sid, session.user, presented, recorded(issued), now)) return issued;
+    // Another refresh of this token came first: its successor is this one's too.
+    record = liveRecord(session, await deps.store.getSession(session.sid), user, now);
+    standing = tokenStanding(record, session.jti, now, deps.policy.refreshGraceSeconds);
+  }
+  if (standing === "in-grace" && record.token !== undefined) return signAgain(deps, session, record.token);
+  if (standing !== "superseded") throw unavailable(new Error("a refresh race left the session unchanged"));
+  // A superseded token after the grace: two holders of one session. End it for both.
+  await deps.store.deleteSession(session.sid, session.user);
+  log("warn", "refresh reuse", {
+    user: session.user,
+    sourceIp: requester.sourceIp,
+    device: requester.userAgent?.slice(0, DEVICE_CHARS),
+  });
+  throw new AppError("session_revoked");
 }
 
 /**
@@ -128,7 +169,7 @@ export async function endSessions(deps: SessionDeps, tokens: readonly string[]):
 export async function endAllSessions(deps: SessionDeps, token: string): Promise<string> {
   const now = deps.clock();
   const session = await verify(deps, token, now);
-  await assertSessionLive(deps.store, session, now);
+  await assertSessionLive(deps, session, now);
   await deps.store.endUserSessions(session.user, now);
   return session.user;
 }
@@ -150,11 +191,56 @@ export function sessionEnded(
   return record.createdAt <= user.sessionsValidAfter;
 }
 
+/** Where a token stands among its session's tokens. */
+export type TokenStanding = "newest" | "unrecorded" | "in-grace" | "superseded";
+
+/**
+ * Which of its session's tokens `jti` is: the newest, the one it superseded less than
+ * `graceSeconds` ago, or an older one. On an item written before tokens were recorded, any token
+ * is "unrecorded" (accepted, so an upgrade signs nobody out).
+ */
+export function tokenStanding(record: SessionRecord, jti: string, now: number, graceSeconds: number): TokenStanding {
+  if (record.token === undefined) return "unrecorded";
+  if (record.token.jti === jti) return "newest";
+  const superseded = record.superseded;
+  if (superseded?.jti === jti && now - superseded.at < graceSeconds * 1000) return "in-grace";
+  return "superseded";
+}
+
+function recorded(issued: IssuedToken): RecordedToken {
+  return { jti: issued.jti, issuedAt: issued.issuedAt, expiresAt: issued.expiresAt, kid: issued.kid };
+}
+
+/** The successor recorded by the first refresh, signed again: the same token, byte for byte. */
+async function signAgain(deps: SessionDeps, session: Session, successor: RecordedToken): Promise<IssuedToken> {
+  const signingKey = await deps.keys.forKid(successor.kid);
+  if (signingKey === undefined) throw unavailable(new Error("the successor's signing key is gone"));
+  return signSessionToken(signingKey, session, successor, deps.policy);
+}
+
+/** The session's item, unless the session was ended: AppError `session_revoked`. */
+function liveRecord(
+  session: SessionIdentity,
+  record: SessionRecord | undefined,
+  user: UserRecord | undefined,
+  now: number,
+): SessionRecord {
+  if (record === undefined || sessionEnded(session, record, user, now)) throw new AppError("session_revoked");
+  return record;
+}
+
 function verify(deps: SessionDeps, token: string, now: number): Promise<Session> {
   return verifySessionToken(token, deps.keys, now, deps.policy);
 }
 
-async function assertSessionLive(store: SessionStore, session: SessionIdentity, now: number): Promise<void> {
-  const [record, user] = await Promise.all([store.getSession(session.sid), store.getUser(session.user)]);
-  if (sessionEnded(session, record, user, now)) throw new AppError("session_revoked");
+function readSession(store: SessionStore, session: SessionIdentity) {
+  return Promise.all([store.getSession(session.sid), store.getUser(session.user)]);
+}
+
+async function assertSessionLive(deps: SessionDeps, session: Session, now: number): Promise<void> {
+  const [read, user] = await readSession(deps.store, session);
+  const record = liveRecord(session, read, user, now);
+  if (tokenStanding(record, session.jti, now, deps.policy.refreshGraceSeconds) === "superseded") {
+    throw new AppError("session_revoked");
+  }
 }
