@@ -34,7 +34,7 @@ const ASLEEP_MS = 5000;
 /** The Web Lock one tab holds while it renews the cookie they share. */
 const REFRESH_LOCK = "serverless-jwt-auth.refresh";
 /** What one tab tells the others: the session it renewed, or that it signed out. */
-type TabNews = { readonly renewed: Known } | { readonly signedOut: string };
+type TabNews = { readonly renewed: Known } | { readonly signedOut: true };
 const tabs = typeof BroadcastChannel === "function" ? new BroadcastChannel("serverless-jwt-auth.session") : undefined;
 
 // Friendlier words for the API's stable error codes; any other code shows the API's message.
@@ -181,7 +181,7 @@ function signedOut(text: string, tone: "ok" | "error" | "info", announce = false
   remember(undefined);
   render();
   say(text, tone);
-  if (announce) tabs?.postMessage({ signedOut: text } satisfies TabNews);
+  if (announce) tabs?.postMessage({ signedOut: true } satisfies TabNews);
 }
 
 function schedule(delayMs: number): void {
@@ -326,7 +326,7 @@ view.logoutEverywhere.addEventListener(
 // Another tab signed in, renewed or logged out: follow it.
 tabs?.addEventListener("message", (event: MessageEvent<TabNews>) => {
   if ("renewed" in event.data) signedIn(newest(event.data.renewed));
-  else if (known !== undefined) signedOut(event.data.signedOut, "info");
+  else if (known !== undefined) signedOut("Signed out in another tab.", "info");
 });
 window.setInterval(() => {
   const now = Date.now();
