@@ -20,6 +20,7 @@ export class FaultInjection {
   /** Calls served, by operation name (faulted calls included). */
   readonly calls = new Map<string, number>();
   #fault: Fault = { kind: "none" };
+  #only: ReadonlySet<string> | undefined;
 
   /** Number of calls of one operation since start (or the last resetCalls). */
   count(operation: string): number {
@@ -30,14 +31,18 @@ export class FaultInjection {
     this.calls.clear();
   }
 
-  /** Makes every following call fail (or wait) as described, until set back to `none`. */
-  setFault(fault: Fault): void {
+  /**
+   * Makes every following call fail (or wait) as described, until set back to `none`; with
+   * `only`, just calls of those operations (an outage between a read and a write).
+   */
+  setFault(fault: Fault, only?: readonly string[]): void {
     this.#fault = fault;
+    this.#only = only === undefined ? undefined : new Set(only);
   }
 
   /** Counts a call of `operation`; returns the fault to inject into it. */
   protected recordCall(operation: string): Fault {
     this.calls.set(operation, this.count(operation) + 1);
-    return this.#fault;
+    return this.#only === undefined || this.#only.has(operation) ? this.#fault : { kind: "none" };
   }
 }

@@ -4,7 +4,8 @@
  * or everywhere). It talks to the routes of
  * its own origin only, and keeps times relative to the answers it got, so a client clock that
  * disagrees with the server's changes nothing. The session cookie is HttpOnly: the page never
- * sees the token; localStorage keeps only the user name and when to renew, so other tabs follow.
+ * sees the token; localStorage keeps only the user name and when to renew. Its tabs share one
+ * cookie, so one tab renews it at a time (a Web Lock) and tells the others (a BroadcastChannel).
  */
 
 interface Issued {
@@ -29,6 +30,13 @@ interface Answer {
 const STORAGE_KEY = "serverless-jwt-auth.session";
 /** Retry a failed renewal after this long, while the token still has time left. */
 const RETRY_MS = 2000;
+/** A gap this long between two ticks of the 1 s timer means the tab was asleep. */
+const ASLEEP_MS = 5000;
+/** The Web Lock one tab holds while it renews the cookie they share. */
+const REFRESH_LOCK = "serverless-jwt-auth.refresh";
+/** What one tab tells the others: the session it renewed, or that it signed out. */
+type TabNews = { readonly renewed: Known } | { readonly signedOut: true };
+const tabs = typeof BroadcastChannel === "function" ? new BroadcastChannel("serverless-jwt-auth.session") : undefined;
 
 // Friendlier words for the API's stable error codes; any other code shows the API's message.
 const MESSAGES: Record<string, string> = {
@@ -82,6 +90,8 @@ const view = {
 
 let known: Known | undefined;
 let refreshTimer: number | undefined;
+let lastTick = Date.now();
+let resuming = false;
 
 async function call(method: string, path: string, body?: unknown): Promise<Answer> {
   const response = await fetch(path, {
@@ -149,6 +159,12 @@ function stored(): Known | undefined {
   }
 }
 
+/** The later of what this tab knows and what the tabs stored: an answer that arrived late never wins. */
+function newest(candidate: Known): Known {
+  const latest = stored();
+  return latest !== undefined && latest.expiresAt > candidate.expiresAt ? latest : candidate;
+}
+
 function duration(ms: number): string {
   const seconds = Math.max(0, Math.ceil(ms / 1000));
   const minutes = Math.floor(seconds / 60);
@@ -169,11 +185,13 @@ function render(): void {
   view.meter.style.width = `${total > 0 ? Math.max(0, Math.min(100, (left / total) * 100)) : 0}%`;
 }
 
-function signedIn(next: Known): void {
+/** Takes `next` as the session; `announce` tells the other tabs (who then do the same). */
+function signedIn(next: Known, announce = false): void {
   const first = known === undefined;
   remember(next);
   schedule(next.refreshAt - Date.now());
   render();
+  if (announce) tabs?.postMessage({ renewed: next } satisfies TabNews);
   if (first) void showSessions();
 }
 
@@ -253,11 +271,12 @@ async function endOthers(): Promise<void> {
   await showSessions();
 }
 
-function signedOut(text: string, tone: "ok" | "error" | "info"): void {
+function signedOut(text: string, tone: "ok" | "error" | "info", announce = false): void {
   window.clearTimeout(refreshTimer);
   remember(undefined);
   render();
   say(text, tone);
+  if (announce) tabs?.postMessage({ signedOut: true } satisfies TabNews);
 }
 
 function schedule(delayMs: number): void {
@@ -265,8 +284,26 @@ function schedule(delayMs: number): void {
   refreshTimer = window.setTimeout(() => void renew(), Math.max(0, delayMs));
 }
 
+/** Runs `work` while no other tab of this origin renews (Web Locks; alone without them). */
+async function withRefreshLock(work: () => Promise<void>): Promise<void> {
+  if (navigator.locks === undefined) return work();
+  await navigator.locks.request(REFRESH_LOCK, work);
+}
+
+/** Renews the cookie, unless another tab did while this one waited for the lock. */
 async function renew(): Promise<void> {
   if (known === undefined) return;
+  if (Date.now() - lastTick > ASLEEP_MS) return resume();
+  const mine = known.expiresAt;
+  await withRefreshLock(async () => {
+    const latest = stored();
+    if (latest === undefined) return signedOut("Signed out in another tab.", "info");
+    if (latest.expiresAt > mine) return signedIn(latest);
+    await refreshNow();
+  });
+}
+
+async function refreshNow(): Promise<void> {
   let answer: Answer;
   try {
     answer = await call("POST", "/refresh");
@@ -274,19 +311,41 @@ async function renew(): Promise<void> {
     return retryOrExpire("The service cannot be reached; retrying.");
   }
   if (answer.status === 200 && isIssued(answer.body)) {
-    signedIn(fromIssued(answer.body, Date.now()));
+    signedIn(fromIssued(answer.body, Date.now()), true);
     if (view.message.classList.contains("error")) say("");
     return;
   }
   const code = (answer.body as { error?: unknown } | null)?.error;
   if (code === "refresh_too_early") {
-    // Another tab may have renewed the token already: take its times, or try again shortly.
-    const other = stored();
-    if (other !== undefined && other.expiresAt > (known?.expiresAt ?? 0)) return signedIn(other);
+    const latest = stored();
+    if (latest !== undefined && latest.expiresAt > (known?.expiresAt ?? 0)) return signedIn(latest);
     return retryOrExpire("");
   }
-  if (answer.status === 401) return signedOut(errorText(answer), "error");
+  if (answer.status === 401) return signedOut(errorText(answer), "error", true);
   retryOrExpire(`${errorText(answer)} Retrying.`);
+}
+
+/**
+ * After sleep the cookie may have been renewed by another tab, ended, or expired: take the
+ * newest times the tabs know, then ask /welcome before anything else.
+ */
+async function resume(): Promise<void> {
+  if (resuming || known === undefined) return;
+  resuming = true;
+  window.clearTimeout(refreshTimer);
+  try {
+    const mine = known;
+    const answer = await call("GET", "/welcome");
+    lastTick = Date.now();
+    if (stored() === undefined) signedOut("Signed out in another tab.", "info");
+    else if (answer.status === 200) signedIn(newest(mine));
+    else signedOut(errorText(answer), "info");
+  } catch {
+    lastTick = Date.now();
+    retryOrExpire("The service cannot be reached; retrying.");
+  } finally {
+    resuming = false;
+  }
 }
 
 function retryOrExpire(text: string): void {
@@ -306,7 +365,7 @@ async function signIn(event: SubmitEvent): Promise<void> {
     const answer = await call("POST", "/signin", { username: view.username.value, password: view.password.value });
     if (answer.status === 200 && isIssued(answer.body)) {
       view.password.value = "";
-      signedIn(fromIssued(answer.body, Date.now()));
+      signedIn(fromIssued(answer.body, Date.now()), true);
     } else {
       say(errorText(answer), "error");
     }
@@ -386,7 +445,7 @@ async function logOut(path: string, done: string, button: HTMLButtonElement): Pr
   button.disabled = true;
   try {
     const answer = await call("POST", path);
-    if (answer.status === 200) signedOut(done, "ok");
+    if (answer.status === 200) signedOut(done, "ok", true);
     else if (answer.status === 404) say(`“${button.textContent}” is not available on this server.`, "error");
     else say(errorText(answer), "error");
   } catch {
@@ -409,7 +468,8 @@ async function start(): Promise<void> {
   }
   try {
     const answer = await call("GET", "/welcome");
-    if (answer.status === 200) signedIn(previous);
+    // Another tab may have renewed the cookie during the call.
+    if (answer.status === 200) signedIn(newest(previous));
     else signedOut(errorText(answer), "info");
   } catch {
     render();
@@ -427,15 +487,17 @@ view.logoutEverywhere.addEventListener(
 );
 view.logoutOthers.addEventListener("click", () => void endOthers());
 // Another tab signed in, renewed or logged out: follow it.
-window.addEventListener("storage", (event) => {
-  if (event.key !== STORAGE_KEY) return;
-  const next = stored();
-  if (next === undefined) signedOut("Signed out in another tab.", "info");
-  else signedIn(next);
+tabs?.addEventListener("message", (event: MessageEvent<TabNews>) => {
+  if ("renewed" in event.data) signedIn(newest(event.data.renewed));
+  else if (known !== undefined) signedOut("Signed out in another tab.", "info");
 });
 window.setInterval(() => {
+  const now = Date.now();
+  const slept = now - lastTick > ASLEEP_MS;
+  lastTick = now;
+  if (slept && known !== undefined) return void resume();
   render();
-  if (known !== undefined && known.expiresAt <= Date.now()) {
+  if (known !== undefined && known.expiresAt <= now && !resuming) {
     signedOut("Your session expired. Sign in again.", "error");
   }
 }, 1000);

@@ -55,6 +55,6 @@ const dynamodb = new DynamoDBClient({
 export const deps: AccountDeps = {
   keys: signingKeys,
   store: new SessionTables(dynamodb, config),
-  clock: Date.now,
+  clock: () => Date.now(),
   policy: config,
 };

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { type AccountDeps, changePassword, signUp } from "../shared/core/account.ts";
 import { loadConfig } from "../shared/core/config.ts";
 import { refreshSession, signIn } from "../shared/core/session.ts";
-import { MemoryStore, memoryKeyRing, movableClock } from "./support/memory-store.ts";
+import { MemoryKeyRing, MemoryStore, movableClock } from "./support/memory-store.ts";
 
 const NEW_PASSWORD = "a long and quiet river";
 const CLIENT = { device: "Firefox on macOS", ip: "198.51.100.4" };
@@ -14,7 +14,7 @@ const CLIENT = { device: "Firefox on macOS", ip: "198.51.100.4" };
 async function setup(env: Record<string, string> = {}) {
   const store = await new MemoryStore().withUser("user1", "password1");
   const time = movableClock();
-  const deps: AccountDeps = { keys: await memoryKeyRing(), store, clock: time, policy: loadConfig(env) };
+  const deps: AccountDeps = { keys: await MemoryKeyRing.create(), store, clock: time, policy: loadConfig(env) };
   return { store, time, deps };
 }
 
@@ -55,9 +55,9 @@ describe("changePassword", () => {
     );
     intoRefreshWindow(time);
 
-    expect(await codeOf(refreshSession(deps, other.token))).toBe("session_revoked");
-    expect(await codeOf(refreshSession(deps, mine.token))).toBe("session_revoked");
-    expect((await refreshSession(deps, issued.token)).user).toBe("user1");
+    expect(await codeOf(refreshSession(deps, other.token, CLIENT))).toBe("session_revoked");
+    expect(await codeOf(refreshSession(deps, mine.token, CLIENT))).toBe("session_revoked");
+    expect((await refreshSession(deps, issued.token, CLIENT)).user).toBe("user1");
   });
 
   it("keeps the caller's new session even when the user's sessions already end later than now", async () => {
@@ -77,7 +77,7 @@ describe("changePassword", () => {
     );
     intoRefreshWindow(time);
 
-    expect((await refreshSession(deps, issued.token)).user).toBe("user1");
+    expect((await refreshSession(deps, issued.token, CLIENT)).user).toBe("user1");
   });
 
   it("answers a wrong current password with invalid_credentials and counts it toward the sign-in lockout", async () => {
@@ -165,7 +165,7 @@ describe("signUp", () => {
 
     expect(issued.user).toBe("alice");
     expect(store.users.has("alice")).toBe(true);
-    expect((await refreshSession(deps, issued.token)).user).toBe("alice");
+    expect((await refreshSession(deps, issued.token, CLIENT)).user).toBe("alice");
     expect((await signIn(deps, { username: "alice", password: NEW_PASSWORD }, CLIENT)).user).toBe("alice");
   });
 

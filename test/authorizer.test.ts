@@ -82,6 +82,7 @@ describe("sessionContext and sessionFromAuthorizer", () => {
       sessionContext({
         user: "user1",
         sid: "session-1",
+        jti: "jti-1",
         issuedAt: 1_700_000_100_000,
         expiresAt: 1_700_000_400_000,
         authTime: 1_700_000_000_000,

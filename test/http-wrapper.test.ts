@@ -102,7 +102,14 @@ describe("httpHandler", () => {
 });
 
 describe("sessionIssued", () => {
-  const issued = { token: "a.b.c", user: "user1", issuedAt: 1_000_000_000, expiresAt: 1_000_300_000 };
+  const issued = {
+    token: "a.b.c",
+    user: "user1",
+    jti: "jti-1",
+    kid: "kid-1",
+    issuedAt: 1_000_000_000,
+    expiresAt: 1_000_300_000,
+  };
   const config = { refreshWindowSeconds: 30, sessionCookieName: "__Host-token" };
 
   it("tells when the token expires and when its refresh window opens, relative to the answer", () => {

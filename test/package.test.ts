@@ -137,6 +137,11 @@ describe("the packaged CloudFormation template", () => {
       Refresh: [
         key,
         { Effect: "Allow", Action: "dynamodb:GetItem", Resource: [table("SessionsTable"), table("UsersTable")] },
+        {
+          Effect: "Allow",
+          Action: ["dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+          Resource: table("SessionsTable"),
+        },
         logs("Refresh"),
       ],
       Logout: [
@@ -348,6 +353,7 @@ describe("the packaged CloudFormation template", () => {
       STAGE: "dev",
       TOKEN_TTL_SECONDS: "300",
       REFRESH_WINDOW_SECONDS: "30",
+      REFRESH_GRACE_SECONDS: "10",
       USERS_TABLE: "serverless-jwt-auth-dev-users",
       SESSIONS_TABLE: "serverless-jwt-auth-dev-sessions",
       SIGNIN_ATTEMPTS_TABLE: "serverless-jwt-auth-dev-signin-attempts",

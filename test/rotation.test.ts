@@ -160,6 +160,7 @@ describe("request tokens", () => {
       { user: "user1", sid: "odd-token-session-0000000", authTime: wholeSecond(now) },
       now,
       policy,
+      "jti-1",
     );
     const session = await verifySessionToken(issued.token, ring, now, policy);
 

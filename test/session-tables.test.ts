@@ -85,6 +85,74 @@ describe("SessionTables", () => {
     await expect(store.getSession(record.sid)).resolves.toMatchObject({ username: "user1" });
   });
 
+  it("supersedes a session's newest token only once, and reads back what refresh signs again", async () => {
+    const first = { jti: "jti-first", issuedAt: 1_800_000_000_000, expiresAt: 1_800_000_300_000, kid: "k".repeat(32) };
+    const record = {
+      sid: "t".repeat(22),
+      username: "user1",
+      authTime: 1_800_000_000_000,
+      createdAt: 1,
+      expiresAt: 2,
+      handle: "h".repeat(22),
+      device: "",
+      ip: "",
+    };
+    await store.putSession({ ...record, lastActiveAt: 1_800_000_000_123, token: first });
+    const next = (jti: string) => ({ ...first, jti, issuedAt: 1_800_000_280_000, expiresAt: 1_800_000_580_000 });
+    const presented = { jti: "jti-first", recorded: true };
+
+    const results = await Promise.all([
+      store.supersedeToken(record.sid, "user1", presented, next("jti-a"), 1_800_000_280_500),
+      store.supersedeToken(record.sid, "user1", presented, next("jti-b"), 1_800_000_280_600),
+    ]);
+
+    expect(results.sort()).toEqual([false, true]);
+    const stored = await store.getSession(record.sid);
+    expect(stored).toMatchObject({ token: { issuedAt: 1_800_000_280_000, expiresAt: 1_800_000_580_000 } });
+    expect(stored?.superseded).toEqual({ jti: "jti-first", at: stored?.lastActiveAt });
+    await expect(
+      store.supersedeToken(record.sid, "user2", { jti: String(stored?.token?.jti), recorded: true }, next("x"), 3),
+    ).resolves.toBe(false);
+  });
+
+  it("records a first token on a session item of an earlier release, once, and creates no item", async () => {
+    const sid = "u".repeat(22);
+    await putRaw(config.sessionsTable, {
+      sid: { S: sid },
+      username: { S: "user1" },
+      authTime: { N: "1800000000" },
+      createdAt: { N: "1800000000000" },
+      expiresAt: { N: "9999999999" },
+    });
+    const token = { jti: "jti-new", issuedAt: 1_800_000_280_000, expiresAt: 1_800_000_580_000, kid: "k".repeat(32) };
+    const presented = { jti: "jti-old", recorded: false };
+    await expect(store.getSession(sid)).resolves.toMatchObject({ sid, username: "user1" });
+
+    await expect(store.supersedeToken(sid, "user1", presented, token, 7)).resolves.toBe(true);
+    await expect(store.supersedeToken(sid, "user1", presented, token, 8)).resolves.toBe(false);
+    await expect(store.supersedeToken("v".repeat(22), "user1", presented, token, 9)).resolves.toBe(false);
+
+    await expect(store.getSession(sid)).resolves.toMatchObject({
+      token,
+      superseded: { jti: "jti-old", at: 7 },
+      lastActiveAt: 7,
+    });
+    await expect(store.getSession("v".repeat(22))).resolves.toBeUndefined();
+  });
+
+  it("reads a session whose token attributes are half written as no session", async () => {
+    const sid = "w".repeat(22);
+    await putRaw(config.sessionsTable, {
+      sid: { S: sid },
+      username: { S: "user1" },
+      authTime: { N: "1800000000" },
+      createdAt: { N: "1" },
+      expiresAt: { N: "9999999999" },
+      tokenJti: { S: "jti-1" },
+    });
+    await expect(store.getSession(sid)).resolves.toBeUndefined();
+  });
+
   it("ends a user's sessions only if the user exists", async () => {
     const later = Date.now() + 60_000;
     await expect(store.endUserSessions("nobody", later)).resolves.toBe(false);

@@ -5,7 +5,6 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../shared/core/config.ts";
 import { hashPassword } from "../shared/core/passwords.ts";
-import type { KeyRing } from "../shared/core/ports.ts";
 import {
   checkSession,
   endAllSessions,
@@ -15,11 +14,11 @@ import {
   signIn,
 } from "../shared/core/session.ts";
 import { issueSessionToken } from "../shared/core/token.ts";
-import { MemoryStore, memoryKeyRing, movableClock } from "./support/memory-store.ts";
+import { MemoryKeyRing, MemoryStore, movableClock } from "./support/memory-store.ts";
 
 const policy = loadConfig({ SIGNIN_MAX_FAILURES: "3" }); // 300 s tokens, 30 s window, 1 day sessions
 let store: MemoryStore;
-let keys: KeyRing & { key: Awaited<ReturnType<typeof memoryKeyRing>>["key"] };
+let keys: MemoryKeyRing;
 let clock: ReturnType<typeof movableClock>;
 let deps: SessionDeps;
 
@@ -27,13 +26,14 @@ beforeEach(async () => {
   store = new MemoryStore();
   store.addUser("user1", await hashPassword("password1"));
   store.addUser("user2", await hashPassword("password2"));
-  keys = await memoryKeyRing();
+  keys = await MemoryKeyRing.create();
   clock = movableClock();
   deps = { keys, store, clock, policy };
 });
 
+const CLIENT = { device: "Chrome on Linux", ip: "203.0.113.7" };
 const signInAs = (username = "user1", password = `password${username.slice(-1)}`) =>
-  signIn(deps, { username, password }, { device: "Chrome on Linux", ip: "203.0.113.7" });
+  signIn(deps, { username, password }, CLIENT);
 
 describe("signIn", () => {
   it("issues a 300 s token and records its session", async () => {
@@ -50,6 +50,8 @@ describe("signIn", () => {
       handle: expect.stringMatching(/^[\w-]{22}$/),
       device: "Chrome on Linux",
       ip: "203.0.113.7",
+      lastActiveAt: clock(),
+      token: { jti: expect.any(String), issuedAt: clock(), expiresAt: clock() + 300_000, kid: keys.key.kid },
     });
   });
 
@@ -69,9 +71,9 @@ describe("signIn", () => {
   });
 
   it("answers 503 and records no session when the store fails", async () => {
-    store.fail = true;
+    store.failing = true;
     await expect(signInAs()).rejects.toMatchObject({ code: "service_unavailable", status: 503 });
-    store.fail = false;
+    store.failing = false;
     expect(store.sessions.size).toBe(0);
   });
 });
@@ -88,7 +90,7 @@ describe("checkSession", () => {
   it("reads no table by default, so an ended session passes until its token expires", async () => {
     const { token } = await signInAs();
     await endSessions(deps, [token]);
-    store.fail = true;
+    store.failing = true;
     await expect(checkSession(deps, token)).resolves.toMatchObject({ user: "user1" });
   });
 
@@ -104,14 +106,14 @@ describe("refreshSession", () => {
   it("refuses a refresh while more than the window is left", async () => {
     const { token } = await signInAs();
     clock.advance(269_000);
-    await expect(refreshSession(deps, token)).rejects.toMatchObject({ code: "refresh_too_early", status: 400 });
+    await expect(refreshSession(deps, token, CLIENT)).rejects.toMatchObject({ code: "refresh_too_early", status: 400 });
   });
 
   it("re-issues the same session, signed in at the same time, for another 300 s", async () => {
     const { token } = await signInAs();
     const before = await checkSession(deps, token);
     clock.advance(270_000);
-    const next = await refreshSession(deps, token);
+    const next = await refreshSession(deps, token, CLIENT);
 
     expect(next.token).not.toBe(token);
     expect(await checkSession(deps, next.token)).toMatchObject({
@@ -130,7 +132,7 @@ describe("refreshSession", () => {
     const { token } = await signInAs();
     await end(token);
     clock.advance(280_000);
-    await expect(refreshSession(deps, token)).rejects.toMatchObject({ code: "session_revoked" });
+    await expect(refreshSession(deps, token, CLIENT)).rejects.toMatchObject({ code: "session_revoked" });
   });
 
   it("never carries a session past SESSION_MAX_SECONDS: the last token ends with it", async () => {
@@ -138,19 +140,19 @@ describe("refreshSession", () => {
     let issued = await signInAs();
     while (issued.expiresAt - clock() > 30_000) {
       clock.advance(issued.expiresAt - clock() - 20_000);
-      issued = await refreshSession(deps, issued.token);
+      issued = await refreshSession(deps, issued.token, CLIENT);
     }
 
     expect(issued.expiresAt).toBe(signedIn + 86_400_000);
     clock.advance(issued.expiresAt - clock());
-    await expect(refreshSession(deps, issued.token)).rejects.toMatchObject({ code: "token_expired" });
+    await expect(refreshSession(deps, issued.token, CLIENT)).rejects.toMatchObject({ code: "token_expired" });
   });
 
   it("answers 503 and issues nothing when the store fails", async () => {
     const { token } = await signInAs();
     clock.advance(280_000);
-    store.fail = true;
-    await expect(refreshSession(deps, token)).rejects.toMatchObject({ code: "service_unavailable" });
+    store.failing = true;
+    await expect(refreshSession(deps, token, CLIENT)).rejects.toMatchObject({ code: "service_unavailable" });
   });
 });
 
@@ -168,6 +170,7 @@ describe("endSessions (logout)", () => {
       { user: "user2", sid: victim.sid, authTime: clock() },
       clock(),
       policy,
+      "forged-jti",
     );
 
     await endSessions(deps, [forged.token]);
@@ -177,7 +180,7 @@ describe("endSessions (logout)", () => {
 
   it("answers 503 rather than pretend a session ended when the store fails", async () => {
     const { token } = await signInAs();
-    store.fail = true;
+    store.failing = true;
     await expect(endSessions(deps, [token])).rejects.toMatchObject({ code: "service_unavailable" });
   });
 });
@@ -189,8 +192,8 @@ describe("endAllSessions (logout everywhere)", () => {
     await expect(endAllSessions(deps, mine.token)).resolves.toBe("user1");
     clock.advance(280_000);
 
-    await expect(refreshSession(deps, other.token)).rejects.toMatchObject({ code: "session_revoked" });
-    await expect(refreshSession(deps, theirs.token)).resolves.toMatchObject({ user: "user2" });
+    await expect(refreshSession(deps, other.token, CLIENT)).rejects.toMatchObject({ code: "session_revoked" });
+    await expect(refreshSession(deps, theirs.token, CLIENT)).resolves.toMatchObject({ user: "user2" });
   });
 
   it("needs a live session: a token kept after logout cannot sign the user out everywhere", async () => {
@@ -199,6 +202,6 @@ describe("endAllSessions (logout everywhere)", () => {
 
     await expect(endAllSessions(deps, kept.token)).rejects.toMatchObject({ code: "session_revoked" });
     clock.advance(280_000);
-    await expect(refreshSession(deps, live.token)).resolves.toMatchObject({ user: "user1" });
+    await expect(refreshSession(deps, live.token, CLIENT)).resolves.toMatchObject({ user: "user1" });
   });
 });

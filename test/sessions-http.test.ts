@@ -77,7 +77,7 @@ async function usersCli(args: string[], input?: string) {
 }
 
 describe("sign-in", () => {
-  it("records a session item named by a sid of at least 128 random bits carried in the token", async () => {
+  it("records a session item named by a sid of at least 128 random bits carried in the token, and its token", async () => {
     const user = await newUser();
     const browser = new Client(service.baseUrl);
     expect((await browser.signIn(user, "password1")).status).toBe(200);
@@ -90,6 +90,16 @@ describe("sign-in", () => {
       authTime: Number(claims.auth_time) * 1000,
       createdAt: expect.any(Number),
       expiresAt: (Number(claims.auth_time) + 86_400) * 1000,
+      lastActiveAt: expect.any(Number),
+      handle: expect.stringMatching(/^[\w-]{22}$/),
+      device: expect.any(String),
+      ip: "127.0.0.1",
+      token: {
+        jti: claims.jti,
+        issuedAt: Number(claims.iat) * 1000,
+        expiresAt: Number(claims.exp) * 1000,
+        kid: devKey(service.secrets).kid,
+      },
     });
   });
 });

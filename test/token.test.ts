@@ -2,13 +2,19 @@
  * The token module with an injected clock and real crypto: what it issues, and every forgery it
  * must refuse (read it as an attack checklist).
  */
-import { createHmac, randomBytes } from "node:crypto";
-import { SignJWT } from "jose";
+import { createHmac, randomBytes, randomUUID } from "node:crypto";
+import { decodeJwt, SignJWT } from "jose";
 import jsonwebtoken from "jsonwebtoken";
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../shared/core/config.ts";
 import { importSigningKey, type SigningKey } from "../shared/core/signing-key.ts";
-import { assertRefreshAllowed, issueSessionToken, type Session, verifySessionToken } from "../shared/core/token.ts";
+import {
+  assertRefreshAllowed,
+  issueSessionToken,
+  type Session,
+  signSessionToken,
+  verifySessionToken,
+} from "../shared/core/token.ts";
 
 const policy = loadConfig({});
 const NOW = 1_800_000_000;
@@ -29,7 +35,7 @@ const keys = {
 // The module counts epoch milliseconds; the claims, and NOW here, whole seconds.
 const verify = (token: string, now = NOW) => verifySessionToken(token, keys, now * 1000, policy);
 const issue = (identity: { user: string; sid: string; authTime: number }, now = NOW) =>
-  issueSessionToken(signingKey, { ...identity, authTime: identity.authTime * 1000 }, now * 1000, policy);
+  issueSessionToken(signingKey, { ...identity, authTime: identity.authTime * 1000 }, now * 1000, policy, randomUUID());
 
 const b64 = (value: unknown) =>
   Buffer.from(typeof value === "string" ? value : JSON.stringify(value)).toString("base64url");
@@ -82,10 +88,20 @@ describe("issueSessionToken", () => {
     expect(issued).toMatchObject({ user: "user1", issuedAt: NOW * 1000, expiresAt: (NOW + 300) * 1000 });
   });
 
-  it("gives every token its own jti", async () => {
+  it("gives tokens of one session and second their own jti, chosen by the caller", async () => {
     const a = await issue(started("user1"));
     const b = await issue(started("user1"));
     expect(a.token).not.toBe(b.token);
+    expect(decodeJwt(a.token).jti).toBe(a.jti);
+  });
+
+  it("signs the same token again, byte for byte, from the claims it reports", async () => {
+    const first = await issue(started("user1"));
+    const identity = { ...started("user1"), authTime: NOW * 1000 };
+
+    const again = await signSessionToken(signingKey, identity, first, policy);
+
+    expect(again).toEqual(first);
   });
 
   it("never lets a token outlive the session that auth_time started", async () => {
@@ -98,10 +114,11 @@ describe("issueSessionToken", () => {
 
 describe("verifySessionToken", () => {
   it("accepts its own token and returns the session", async () => {
-    const { token } = await issue(started("user2"));
+    const { token, jti } = await issue(started("user2"));
     await expect(verify(token, NOW + 299)).resolves.toEqual({
       user: "user2",
       sid: SID,
+      jti,
       issuedAt: NOW * 1000,
       expiresAt: (NOW + 300) * 1000,
       authTime: NOW * 1000,
@@ -247,6 +264,8 @@ describe("verifySessionToken", () => {
     ["without a sid", { sid: undefined }],
     ["whose sid is too short to be random", { sid: "abc" }],
     ["whose sid is not a string", { sid: 1234567890123456 }],
+    ["whose jti is not a string", { jti: 1234 }],
+    ["whose jti is too long to be ours", { jti: "j".repeat(65) }],
   ])("refuses a token %s", async (_name, overrides) => {
     await expectRefused(handMade({}, claims(overrides)));
   });
@@ -261,6 +280,7 @@ describe("assertRefreshAllowed", () => {
   const session = (expiresIn: number): Session => ({
     user: "user1",
     sid: SID,
+    jti: "jti-1",
     issuedAt: (NOW - (300 - expiresIn)) * 1000,
     expiresAt: (NOW + expiresIn) * 1000,
     authTime: NOW * 1000,

@@ -119,8 +119,8 @@ describe("endSessionById", () => {
     expect(result).toEqual({ user: "alice", current: false });
     expect(store.sessions.has(phone.sid)).toBe(false);
     clock.advance(280 * SECOND);
-    await expect(refreshSession(deps, phone.token)).rejects.toMatchObject({ code: "session_revoked" });
-    await expect(refreshSession(deps, laptop.token)).resolves.toMatchObject({ user: "alice" });
+    await expect(refreshSession(deps, phone.token, PHONE)).rejects.toMatchObject({ code: "session_revoked" });
+    await expect(refreshSession(deps, laptop.token, LAPTOP)).resolves.toMatchObject({ user: "alice" });
   });
 
   it("answers another user's session and an unknown id alike, and ends neither", async () => {

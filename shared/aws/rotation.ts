@@ -128,7 +128,7 @@ async function testSecret(client: SecretsManagerClient, secretId: string, token:
   const now = Date.now();
   try {
     const identity = { user: PROBE_USER, sid: "rotation-probe-session", authTime: wholeSecond(now) };
-    const probe = await issueSessionToken(await ring.current(), identity, now, PROBE_POLICY);
+    const probe = await issueSessionToken(await ring.current(), identity, now, PROBE_POLICY, "rotation-probe");
     // What checkSession does by default: the ring finds the key by kid, then the token checks.
     const session = await verifySessionToken(probe.token, ring, now, PROBE_POLICY);
     if (session.user !== PROBE_USER) throw new Error("the probe token verified for another user");

@@ -15,7 +15,7 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import type { Config } from "../core/config.ts";
 import { unavailable } from "../core/errors.ts";
-import type { AttemptRecord, SessionRecord, SessionStore, UserRecord } from "../core/ports.ts";
+import type { AttemptRecord, RecordedToken, SessionRecord, SessionStore, UserRecord } from "../core/ports.ts";
 
 export type Item = Record<string, AttributeValue>;
 type Tables = Pick<Config, "usersTable" | "sessionsTable" | "signinAttemptsTable" | "dynamodbTimeoutMs">;
@@ -57,6 +57,9 @@ function toSession(item: Item | undefined): SessionRecord | undefined {
   if (sid === undefined || username === undefined) return undefined;
   if (authTime === undefined || createdAt === undefined || expiresAt === undefined) return undefined;
   const lastActiveAt = num(item, "lastActiveAt");
+  const token = toToken(item);
+  if (token === null) return undefined;
+  const [supersededJti, supersededAt] = [str(item, "supersededJti"), num(item, "supersededAt")];
   return {
     sid,
     username,
@@ -68,6 +71,29 @@ function toSession(item: Item | undefined): SessionRecord | undefined {
     device: str(item, "device") ?? "",
     ip: str(item, "ip") ?? "",
     ...(lastActiveAt === undefined ? {} : { lastActiveAt }),
+    ...(token === undefined ? {} : { token }),
+    ...(supersededJti === undefined || supersededAt === undefined
+      ? {}
+      : { superseded: { jti: supersededJti, at: supersededAt } }),
+  };
+}
+
+/** The newest token of a session item: undefined on items of earlier releases, null if malformed. */
+function toToken(item: Item): RecordedToken | undefined | null {
+  const jti = str(item, "tokenJti");
+  if (jti === undefined) return undefined;
+  const [issuedAt, expiresAt, kid] = [num(item, "tokenIat"), num(item, "tokenExp"), str(item, "tokenKid")];
+  if (issuedAt === undefined || expiresAt === undefined || kid === undefined) return null;
+  return { jti, issuedAt: issuedAt * 1000, expiresAt: expiresAt * 1000, kid };
+}
+
+/** The attributes of a session's newest token: its claims in whole seconds, as the JWT has them. */
+function tokenAttributes(token: RecordedToken): Item {
+  return {
+    tokenJti: s(token.jti),
+    tokenIat: n(token.issuedAt / 1000),
+    tokenExp: n(token.expiresAt / 1000),
+    tokenKid: s(token.kid),
   };
 }
 
@@ -139,6 +165,7 @@ export class SessionTables implements SessionStore {
       ...(record.device === "" ? {} : { device: s(record.device.slice(0, 64)) }),
       ...(record.ip === "" ? {} : { ip: s(record.ip.slice(0, 64)) }),
       ...(record.lastActiveAt === undefined ? {} : { lastActiveAt: n(record.lastActiveAt) }),
+      ...(record.token === undefined ? {} : tokenAttributes(record.token)),
     };
     // A random 128-bit id never collides; the condition makes sure no session is ever overwritten.
     const created = await this.conditional(
@@ -149,6 +176,38 @@ export class SessionTables implements SessionStore {
       }),
     );
     if (!created) throw unavailable(new Error("session id collision"));
+  }
+
+  supersedeToken(
+    sid: string,
+    username: string,
+    presented: { readonly jti: string; readonly recorded: boolean },
+    next: RecordedToken,
+    at: number,
+  ): Promise<boolean> {
+    const token = tokenAttributes(next);
+    return this.conditional(
+      new UpdateItemCommand({
+        TableName: this.tables.sessionsTable,
+        Key: { sid: s(sid) },
+        UpdateExpression:
+          "SET tokenJti = :jti, tokenIat = :iat, tokenExp = :exp, tokenKid = :kid, " +
+          "supersededJti = :presented, supersededAt = :at, lastActiveAt = :at",
+        // username = :username also fails on a missing item: no session is created here.
+        ConditionExpression: `username = :username AND ${
+          presented.recorded ? "tokenJti = :presented" : "attribute_not_exists(tokenJti)"
+        }`,
+        ExpressionAttributeValues: {
+          ":jti": token.tokenJti as AttributeValue,
+          ":iat": token.tokenIat as AttributeValue,
+          ":exp": token.tokenExp as AttributeValue,
+          ":kid": token.tokenKid as AttributeValue,
+          ":presented": s(presented.jti),
+          ":at": n(at),
+          ":username": s(username),
+        },
+      }),
+    );
   }
 
   async deleteSession(sid: string, username: string): Promise<void> {

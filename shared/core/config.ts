@@ -9,6 +9,11 @@ export interface Config {
   readonly refreshWindowSeconds: number;
   /** Absolute session lifetime: no refresh past this long after sign-in. */
   readonly sessionMaxSeconds: number;
+  /**
+   * Refreshes of one token within this long of its first refresh get the same successor (tabs,
+   * retries); a refresh of it later is taken for a stolen copy and ends the session.
+   */
+  readonly refreshGraceSeconds: number;
   /** How long a secret read from the store is used before it is read again. */
   readonly secretCacheSeconds: number;
   /** How long past its cache age a secret may still be used while the store is failing. */
@@ -170,6 +175,7 @@ export function loadConfig(env: Env): Config {
     tokenTtlSeconds,
     refreshWindowSeconds,
     sessionMaxSeconds,
+    refreshGraceSeconds: integer(env, "REFRESH_GRACE_SECONDS", 10, 0, 300),
     secretCacheSeconds: integer(env, "SECRET_CACHE_SECONDS", 300, 0, day),
     secretStaleSeconds: integer(env, "SECRET_STALE_SECONDS", 900, 0, day),
     secretTimeoutMs: integer(env, "SECRET_TIMEOUT_MS", 3000, 100, 20_000),

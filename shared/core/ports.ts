@@ -36,8 +36,21 @@ export interface SessionRecord {
   readonly device: string;
   /** The address the sign-in came from, "" when unknown. */
   readonly ip: string;
-  /** Set by each refresh; absent until the first one (then createdAt stands for it). */
+  /** The last sign-in or refresh; absent on items written before it was recorded (createdAt stands for it). */
   readonly lastActiveAt?: number;
+  /** The session's newest token; absent on items written before tokens were recorded. */
+  readonly token?: RecordedToken;
+  /** The token the newest one replaced, and when: refreshed again within the grace, it gets `token`. */
+  readonly superseded?: { readonly jti: string; readonly at: number };
+}
+
+/** What signs a token again byte for byte: its claims that vary, and the key that signed it. */
+export interface RecordedToken {
+  readonly jti: string;
+  /** `iat` and `exp`, in epoch milliseconds of whole seconds. */
+  readonly issuedAt: number;
+  readonly expiresAt: number;
+  readonly kid: string;
 }
 
 /** A username's consecutive failed sign-ins. */
@@ -65,6 +78,19 @@ export interface SessionStore {
   getSession(sid: string): Promise<SessionRecord | undefined>;
   /** Records a new session; never overwrites one. */
   putSession(record: SessionRecord): Promise<void>;
+  /**
+   * Records `next` as the newest token of session `sid` of `username`, superseding `presented`, and
+   * sets lastActiveAt to `at`: one conditional write, applied only while `presented` is still the
+   * newest token (or, with `presented.recorded` false, while none is recorded). False when another
+   * refresh came first or the session is gone.
+   */
+  supersedeToken(
+    sid: string,
+    username: string,
+    presented: { readonly jti: string; readonly recorded: boolean },
+    next: RecordedToken,
+    at: number,
+  ): Promise<boolean>;
   /** Deletes a session if it belongs to `username`; another user's is left alone. */
   deleteSession(sid: string, username: string): Promise<void>;
   /**

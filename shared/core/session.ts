@@ -4,26 +4,30 @@
  * request and no table: tokens and credentials come in, the store, the key ring and the clock
  * are ports (ports.ts). Every time is epoch milliseconds from `deps.clock`.
  */
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import type { Config } from "./config.ts";
 import type { Credentials } from "./credentials.ts";
-import { AppError } from "./errors.ts";
+import { AppError, unavailable } from "./errors.ts";
 import { admitAttempt, type LockoutPolicy } from "./lockout.ts";
+import { log } from "./log.ts";
 import { passwordMatches } from "./passwords.ts";
-import type { Clock, KeyRing, SessionRecord, SessionStore, UserRecord } from "./ports.ts";
+import type { Clock, KeyRing, RecordedToken, SessionRecord, SessionStore, UserRecord } from "./ports.ts";
 import {
   assertRefreshAllowed,
   type IssuedToken,
   issueSessionToken,
   type Session,
   type SessionIdentity,
+  signSessionToken,
   type TokenPolicy,
   verifySessionToken,
   wholeSecond,
 } from "./token.ts";
 
 /** The settings the session use cases follow. */
-export type SessionPolicy = TokenPolicy & LockoutPolicy & Pick<Config, "revocationCheck" | "maxSessionsPerUser">;
+export type SessionPolicy = TokenPolicy &
+  LockoutPolicy &
+  Pick<Config, "revocationCheck" | "maxSessionsPerUser" | "refreshGraceSeconds">;
 
 /** What the edge tells of the client that signs in, as plain text ("" when unknown). */
 export interface ClientFacts {
@@ -112,8 +116,9 @@ export async function startSession(
   now: number,
 ): Promise<IssuedToken> {
   const session: SessionIdentity = { user: user.username, sid: randomId(), authTime: wholeSecond(now) };
-  const [key, , others] = await Promise.all([
-    deps.keys.current(),
+  // Signed first and answered only once stored: the session records its first newest token.
+  const issued = await issueSessionToken(await deps.keys.current(), session, now, deps.policy, randomUUID());
+  const [, others] = await Promise.all([
     deps.store.putSession({
       sid: session.sid,
       username: user.username,
@@ -123,6 +128,8 @@ export async function startSession(
       handle: randomId(),
       device: client.device,
       ip: client.ip,
+      lastActiveAt: now,
+      token: recorded(issued),
     }),
     deps.store.listUserSessions(user.username, sessionReadLimit(deps.policy)),
   ]);
@@ -133,7 +140,7 @@ export async function startSession(
     deps.policy.maxSessionsPerUser - 1,
   );
   await Promise.all(surplus.map((record) => deps.store.deleteSession(record.sid, user.username)));
-  return issueSessionToken(key, session, now, deps.policy);
+  return issued;
 }
 
 /**
@@ -155,27 +162,47 @@ export function sessionsBeyondLimit(
 
 /**
  * Verifies a session token; with REVOCATION_CHECK=every-request, also that its session was not
- * ended. Throws what verifySessionToken throws, AppError `session_revoked`, and
- * `service_unavailable` when the key or the store cannot be read.
+ * ended and that it is not a superseded token past the grace. Throws what verifySessionToken
+ * throws, AppError `session_revoked`, and `service_unavailable` when the key or the store cannot
+ * be read.
  */
 export async function checkSession(deps: SessionDeps, token: string): Promise<Session> {
   const now = deps.clock();
   const session = await verify(deps, token, now);
-  if (deps.policy.revocationCheck === "every-request") await assertSessionLive(deps.store, session, now);
+  if (deps.policy.revocationCheck === "every-request") await assertSessionLive(deps, session, now);
   return session;
 }
 
 /**
  * Re-issues a valid token in its refresh window, for the same session, signed with the current
- * key: the checkpoint where every ended session is refused, whatever REVOCATION_CHECK says.
- * Throws what checkSession and assertRefreshAllowed throw.
+ * key: the checkpoint where every ended session is refused, whatever REVOCATION_CHECK says. The
+ * session's newest token gets a successor, recorded (with lastActiveAt) by one conditional write;
+ * the token it superseded, presented again within REFRESH_GRACE_SECONDS, gets that same successor
+ * (parallel tabs, a retry); presented later, it is taken for a stolen copy: the session ends and
+ * the reuse is logged with the client's device and address. Throws what checkSession and
+ * assertRefreshAllowed throw.
  */
-export async function refreshSession(deps: SessionDeps, token: string): Promise<IssuedToken> {
+export async function refreshSession(deps: SessionDeps, token: string, client: ClientFacts): Promise<IssuedToken> {
   const now = deps.clock();
   const session = await verify(deps, token, now);
   assertRefreshAllowed(session, now, deps.policy);
-  await assertSessionLive(deps.store, session, now);
-  return issueSessionToken(await deps.keys.current(), session, now, deps.policy);
+  const [read, user] = await readSession(deps.store, session);
+  let record = liveRecord(session, read, user, now);
+  let standing = tokenStanding(record, session.jti, now, deps.policy.refreshGraceSeconds);
+  if (standing === "newest" || standing === "unrecorded") {
+    const issued = await issueSessionToken(await deps.keys.current(), session, now, deps.policy, randomUUID());
+    const presented = { jti: session.jti, recorded: standing === "newest" };
+    if (await deps.store.supersedeToken(session.sid, session.user, presented, recorded(issued), now)) return issued;
+    // Another refresh of this token came first: its successor is this one's too.
+    record = liveRecord(session, await deps.store.getSession(session.sid), user, now);
+    standing = tokenStanding(record, session.jti, now, deps.policy.refreshGraceSeconds);
+  }
+  if (standing === "in-grace" && record.token !== undefined) return signAgain(deps, session, record.token);
+  if (standing !== "superseded") throw unavailable(new Error("a refresh race left the session unchanged"));
+  // A superseded token after the grace: two holders of one session. End it for both.
+  await deps.store.deleteSession(session.sid, session.user);
+  log("warn", "refresh reuse", { user: session.user, session: record.handle, ip: client.ip, device: client.device });
+  throw new AppError("session_revoked");
 }
 
 /**
@@ -220,7 +247,7 @@ export async function endAllSessions(deps: SessionDeps, token: string): Promise<
  */
 export async function liveSession(deps: SessionDeps, token: string, now: number): Promise<Session> {
   const session = await verify(deps, token, now);
-  await assertSessionLive(deps.store, session, now);
+  await assertSessionLive(deps, session, now);
   return session;
 }
 
@@ -250,14 +277,60 @@ export function verify(deps: SessionDeps, token: string, now: number): Promise<S
   return verifySessionToken(token, deps.keys, now, deps.policy);
 }
 
-/** Throws AppError `session_revoked` unless the session is live; returns its item and its user. */
-export async function assertSessionLive(
-  store: SessionStore,
+/** Where a token stands among its session's tokens. */
+export type TokenStanding = "newest" | "unrecorded" | "in-grace" | "superseded";
+
+/**
+ * Which of its session's tokens `jti` is: the newest, the one it superseded less than
+ * `graceSeconds` ago, or an older one. On an item written before tokens were recorded, any token
+ * is "unrecorded" (accepted, so an upgrade signs nobody out).
+ */
+export function tokenStanding(record: SessionRecord, jti: string, now: number, graceSeconds: number): TokenStanding {
+  if (record.token === undefined) return "unrecorded";
+  if (record.token.jti === jti) return "newest";
+  const superseded = record.superseded;
+  if (superseded?.jti === jti && now - superseded.at < graceSeconds * 1000) return "in-grace";
+  return "superseded";
+}
+
+function recorded(issued: IssuedToken): RecordedToken {
+  return { jti: issued.jti, issuedAt: issued.issuedAt, expiresAt: issued.expiresAt, kid: issued.kid };
+}
+
+/** The successor recorded by the first refresh, signed again: the same token, byte for byte. */
+async function signAgain(deps: SessionDeps, session: Session, successor: RecordedToken): Promise<IssuedToken> {
+  const signingKey = await deps.keys.forKid(successor.kid);
+  if (signingKey === undefined) throw unavailable(new Error("the successor's signing key is gone"));
+  return signSessionToken(signingKey, session, successor, deps.policy);
+}
+
+/** The session's item, unless the session was ended: AppError `session_revoked`. */
+function liveRecord(
   session: SessionIdentity,
+  record: SessionRecord | undefined,
+  user: UserRecord | undefined,
+  now: number,
+): SessionRecord {
+  if (record === undefined || sessionEnded(session, record, user, now)) throw new AppError("session_revoked");
+  return record;
+}
+
+function readSession(store: SessionStore, session: SessionIdentity) {
+  return Promise.all([store.getSession(session.sid), store.getUser(session.user)]);
+}
+
+/**
+ * Throws AppError `session_revoked` unless the session is live and `session` is not a token it
+ * superseded past the grace; returns its item and its user.
+ */
+export async function assertSessionLive(
+  deps: SessionDeps,
+  session: Session,
   now: number,
 ): Promise<{ record: SessionRecord; user: UserRecord }> {
-  const [record, user] = await Promise.all([store.getSession(session.sid), store.getUser(session.user)]);
-  if (record === undefined || user === undefined || sessionEnded(session, record, user, now)) {
+  const [read, user] = await readSession(deps.store, session);
+  const record = liveRecord(session, read, user, now);
+  if (user === undefined || tokenStanding(record, session.jti, now, deps.policy.refreshGraceSeconds) === "superseded") {
     throw new AppError("session_revoked");
   }
   return { record, user };

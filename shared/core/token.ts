@@ -2,12 +2,11 @@
  * Session tokens: HS256 JWTs of this service only, signed and verified with jose. Times in and
  * out are epoch milliseconds; the claims carry whole seconds, as JWTs do.
  */
-import { randomUUID } from "node:crypto";
 import { errors, type JWTHeaderParameters, jwtVerify, SignJWT } from "jose";
 import type { Config } from "./config.ts";
 import { USERNAME_PATTERN } from "./credentials.ts";
 import { AppError } from "./errors.ts";
-import type { KeyRing } from "./ports.ts";
+import type { KeyRing, RecordedToken } from "./ports.ts";
 import type { CryptoKey, SigningKey } from "./signing-key.ts";
 
 /** The only algorithm this service signs or accepts. */
@@ -31,6 +30,8 @@ export interface SessionIdentity {
 
 /** A verified session token. */
 export interface Session extends SessionIdentity {
+  /** The token's own id (`jti`): which of its session's tokens it is. */
+  readonly jti: string;
   readonly issuedAt: number;
   readonly expiresAt: number;
 }
@@ -38,13 +39,14 @@ export interface Session extends SessionIdentity {
 /** What a session id looks like: at least 128 random bits, base64url. */
 const SID_PATTERN = /^[A-Za-z0-9_-]{22,64}$/;
 
-/** A freshly signed session token. */
-export interface IssuedToken {
+/** A freshly signed session token, with the claims that sign it again. */
+export interface IssuedToken extends RecordedToken {
   readonly token: string;
   readonly user: string;
-  readonly issuedAt: number;
-  readonly expiresAt: number;
 }
+
+/** What a token id looks like (we issue UUIDs). */
+const JTI_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** Whole seconds, as JWT claims count. */
 const seconds = (ms: number) => Math.floor(ms / 1000);
@@ -55,28 +57,49 @@ export function wholeSecond(now: number): number {
 }
 
 /**
- * Signs a session token for a session at `now`. It never outlives the session that its
- * authTime starts.
+ * Signs a session token, with id `jti`, for a session at `now`. It never outlives the session
+ * that its authTime starts. The caller chooses the id, so it can record it before answering.
  */
-export async function issueSessionToken(
+export function issueSessionToken(
   signingKey: SigningKey,
   session: SessionIdentity,
   now: number,
   policy: TokenPolicy,
+  jti: string,
+): Promise<IssuedToken> {
+  const issuedAt = seconds(now);
+  const expiresAt = Math.min(issuedAt + policy.tokenTtlSeconds, seconds(session.authTime) + policy.sessionMaxSeconds);
+  return signSessionToken(signingKey, session, { jti, issuedAt: issuedAt * 1000, expiresAt: expiresAt * 1000 }, policy);
+}
+
+/**
+ * Signs a session token with the given claims: the same key, session and claims give the same
+ * token, byte for byte (HS256 is deterministic), which is how a refresh race lands on one token.
+ */
+export async function signSessionToken(
+  signingKey: SigningKey,
+  session: SessionIdentity,
+  claims: Pick<RecordedToken, "jti" | "issuedAt" | "expiresAt">,
+  policy: TokenPolicy,
 ): Promise<IssuedToken> {
   const { user, sid, authTime } = session;
-  const issuedAt = seconds(now);
-  const expiresAt = Math.min(issuedAt + policy.tokenTtlSeconds, seconds(authTime) + policy.sessionMaxSeconds);
   const token = await new SignJWT({ auth_time: seconds(authTime), sid })
     .setProtectedHeader({ alg: ALGORITHM, typ: TOKEN_TYPE, kid: signingKey.kid })
     .setSubject(user)
     .setIssuer(policy.issuer)
     .setAudience(policy.audience)
-    .setIssuedAt(issuedAt)
-    .setExpirationTime(expiresAt)
-    .setJti(randomUUID())
+    .setIssuedAt(seconds(claims.issuedAt))
+    .setExpirationTime(seconds(claims.expiresAt))
+    .setJti(claims.jti)
     .sign(signingKey.key);
-  return { token, user, issuedAt: issuedAt * 1000, expiresAt: expiresAt * 1000 };
+  return {
+    token,
+    user,
+    jti: claims.jti,
+    issuedAt: wholeSecond(claims.issuedAt),
+    expiresAt: wholeSecond(claims.expiresAt),
+    kid: signingKey.kid,
+  };
 }
 
 // Headers that would let a token name its own key or its source: never honoured, so refused.
@@ -106,9 +129,10 @@ export async function verifySessionToken(
       maxTokenAge: policy.tokenTtlSeconds,
       requiredClaims: ["sub", "iat", "exp", "jti", "auth_time", "sid"],
     });
-    const { sub, iat, exp, auth_time: authTime, sid } = payload;
+    const { sub, iat, exp, jti, auth_time: authTime, sid } = payload;
     if (typeof sub !== "string" || !USERNAME_PATTERN.test(sub)) throw new AppError("invalid_token");
     if (typeof sid !== "string" || !SID_PATTERN.test(sid)) throw new AppError("invalid_token");
+    if (typeof jti !== "string" || !JTI_PATTERN.test(jti)) throw new AppError("invalid_token");
     if (typeof iat !== "number" || typeof exp !== "number") throw new AppError("invalid_token");
     if (typeof authTime !== "number" || !Number.isSafeInteger(authTime) || authTime > iat) {
       throw new AppError("invalid_token");
@@ -117,6 +141,7 @@ export async function verifySessionToken(
     return {
       user: sub,
       sid,
+      jti,
       authTime: authTime * 1000,
       issuedAt: iat * 1000,
       expiresAt: Math.min(exp, iat + policy.tokenTtlSeconds) * 1000,

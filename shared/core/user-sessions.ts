@@ -53,7 +53,7 @@ function liveViews(records: readonly SessionRecord[], user: UserRecord, now: num
 async function callerAndSessions(deps: SessionDeps, token: string, now: number) {
   const session: Session = await verify(deps, token, now);
   const [{ record: own, user }, records] = await Promise.all([
-    assertSessionLive(deps.store, session, now),
+    assertSessionLive(deps, session, now),
     deps.store.listUserSessions(session.user, sessionReadLimit(deps.policy)),
   ]);
   // The caller's own item as just read replaces the index's copy, or stands in for a missing one.

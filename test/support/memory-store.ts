@@ -2,14 +2,22 @@
  * The core's ports in memory, for tests of the use cases without DynamoDB: a SessionStore that
  * keeps the adapter's promises (conditional writes, sessionsValidAfter only moving forward, a
  * session deleted only for its own user), a KeyRing over keys made here, and a clock the test
- * moves. Every call is counted by method name, so a test can say what a use case read; while
- * `fail` is set, every call rejects as an outage does.
+ * moves. Every call is recorded by method name, so a test can say what a use case read and wrote;
+ * `failing` makes every call reject as a table outage does, `failingOn` only the named methods (an
+ * outage between a read and a write).
  */
 import { randomBytes } from "node:crypto";
 import { loadConfig } from "../../shared/core/config.ts";
 import { unavailable } from "../../shared/core/errors.ts";
 import { hashPassword } from "../../shared/core/passwords.ts";
-import type { AttemptRecord, KeyRing, SessionRecord, SessionStore, UserRecord } from "../../shared/core/ports.ts";
+import type {
+  AttemptRecord,
+  KeyRing,
+  RecordedToken,
+  SessionRecord,
+  SessionStore,
+  UserRecord,
+} from "../../shared/core/ports.ts";
 import type { SessionDeps, SessionPolicy } from "../../shared/core/session.ts";
 import { importSigningKey, type SigningKey } from "../../shared/core/signing-key.ts";
 
@@ -17,13 +25,14 @@ export class MemoryStore implements SessionStore {
   readonly users = new Map<string, UserRecord>();
   readonly sessions = new Map<string, SessionRecord>();
   readonly attempts = new Map<string, AttemptRecord>();
-  readonly calls = new Map<string, number>();
-  /** While set, every call rejects with AppError `service_unavailable`. */
-  fail = false;
+  /** Every call, by method name, in order. */
+  readonly calls: string[] = [];
+  failing = false;
+  readonly failingOn = new Set<keyof SessionStore>();
 
-  #count(method: string): void {
-    this.calls.set(method, (this.calls.get(method) ?? 0) + 1);
-    if (this.fail) throw unavailable(new Error("the memory store is failing, as the test asked"));
+  #count(method: keyof SessionStore): void {
+    this.calls.push(method);
+    if (this.failing || this.failingOn.has(method)) throw unavailable(new Error("the memory store is failing"));
   }
 
   /** Adds a user with `password` hashed, as the users CLI would; resolves to the store. */
@@ -70,6 +79,21 @@ export class MemoryStore implements SessionStore {
     this.sessions.set(record.sid, record);
   }
 
+  async supersedeToken(
+    sid: string,
+    username: string,
+    presented: { readonly jti: string; readonly recorded: boolean },
+    next: RecordedToken,
+    at: number,
+  ): Promise<boolean> {
+    this.#count("supersedeToken");
+    const record = this.sessions.get(sid);
+    if (record === undefined || record.username !== username) return false;
+    if (presented.recorded ? record.token?.jti !== presented.jti : record.token !== undefined) return false;
+    this.sessions.set(sid, { ...record, token: next, superseded: { jti: presented.jti, at }, lastActiveAt: at });
+    return true;
+  }
+
   async deleteSession(sid: string, username: string): Promise<void> {
     this.#count("deleteSession");
     if (this.sessions.get(sid)?.username === username) this.sessions.delete(sid);
@@ -111,11 +135,37 @@ export class MemoryStore implements SessionStore {
   }
 }
 
-/** A key ring of one random key, made here. */
-export async function memoryKeyRing(): Promise<KeyRing & { readonly key: SigningKey; readonly bytes: Uint8Array }> {
-  const bytes = new Uint8Array(randomBytes(32));
-  const key: SigningKey = { kid: randomBytes(16).toString("hex"), key: await importSigningKey(bytes) };
-  return { key, bytes, current: async () => key, forKid: async (kid) => (kid === key.kid ? key : undefined) };
+/** A KeyRing of random keys made in the test; rotate() makes a new current key, keeping the old. */
+export class MemoryKeyRing implements KeyRing {
+  readonly #keys: SigningKey[] = [];
+
+  static async create(): Promise<MemoryKeyRing> {
+    const ring = new MemoryKeyRing();
+    await ring.rotate();
+    return ring;
+  }
+
+  /** The current key, for a test that signs a forgery with it. */
+  get key(): SigningKey {
+    const key = this.#keys.at(-1);
+    if (key === undefined) throw new Error("no key yet: use MemoryKeyRing.create()");
+    return key;
+  }
+
+  async rotate(): Promise<SigningKey> {
+    const kid = `memory-key-${this.#keys.length + 1}-${randomBytes(12).toString("hex")}`;
+    const key = { kid, key: await importSigningKey(randomBytes(32)) };
+    this.#keys.push(key);
+    return key;
+  }
+
+  async current(): Promise<SigningKey> {
+    return this.key;
+  }
+
+  async forKid(kid: string): Promise<SigningKey | undefined> {
+    return this.#keys.find((key) => key.kid === kid);
+  }
 }
 
 /** A clock the test sets and moves, in epoch milliseconds. */
@@ -132,7 +182,7 @@ export function movableClock(start = Date.UTC(2025, 0, 1)) {
 /** Deps for the use cases, all in memory; `env` as loadConfig reads it. */
 export async function memoryDeps(env: Record<string, string> = {}) {
   const store = new MemoryStore();
-  const keys = await memoryKeyRing();
+  const keys = await MemoryKeyRing.create();
   const clock = movableClock();
   const policy: SessionPolicy = loadConfig(env);
   const deps: SessionDeps = { store, keys, clock, policy };
