@@ -209,6 +209,28 @@ export class SessionTables implements SessionStore {
     );
   }
 
+  async restoreAttempts(username: string, written: AttemptRecord, previous: AttemptRecord | undefined): Promise<void> {
+    const key = { username: s(username) };
+    const stillWritten = {
+      ConditionExpression: "failures = :failures AND expiresAt = :expiresAt",
+      ExpressionAttributeValues: { ":failures": n(written.failures), ":expiresAt": n(toSeconds(written.expiresAt)) },
+    };
+    await this.conditional(
+      previous === undefined
+        ? new DeleteItemCommand({ TableName: this.tables.signinAttemptsTable, Key: key, ...stillWritten })
+        : new PutItemCommand({
+            TableName: this.tables.signinAttemptsTable,
+            Item: {
+              ...key,
+              failures: n(previous.failures),
+              lockedUntil: n(toSeconds(previous.lockedUntil)),
+              expiresAt: n(toSeconds(previous.expiresAt)),
+            },
+            ...stillWritten,
+          }),
+    );
+  }
+
   /** Creates a user only if the name is free; false if it was taken. */
   addUser(username: string, passwordHash: string, at: number): Promise<boolean> {
     return this.conditional(

@@ -58,6 +58,11 @@ export interface SessionStore {
   /** Stores `next` if the record is still `read`; false when another attempt changed it first. */
   putAttempts(username: string, read: AttemptRecord | undefined, next: AttemptRecord): Promise<boolean>;
   deleteAttempts(username: string): Promise<void>;
+  /**
+   * Puts `previous` back (removes the record when undefined) if the record is still `written`;
+   * leaves it alone when another attempt changed it since.
+   */
+  restoreAttempts(username: string, written: AttemptRecord, previous: AttemptRecord | undefined): Promise<void>;
 }
 
 /**

@@ -9,7 +9,7 @@ import type { Credentials } from "./credentials.ts";
 import { AppError } from "./errors.ts";
 import { admitAttempt, type LockoutPolicy } from "./lockout.ts";
 import { passwordMatches } from "./passwords.ts";
-import type { Clock, KeyRing, SessionRecord, SessionStore, UserRecord } from "./ports.ts";
+import type { AttemptRecord, Clock, KeyRing, SessionRecord, SessionStore, UserRecord } from "./ports.ts";
 import {
   assertRefreshAllowed,
   type IssuedToken,
@@ -36,7 +36,8 @@ const SID_BYTES = 16; // 128 random bits
 
 /**
  * Signs a user in: refuses a locked username before any password work, counts the attempt,
- * checks the password, then records a new session and issues its token. Throws AppError
+ * checks the password, then records a new session and issues its token. An attempt that fails
+ * for any reason but a wrong password is taken back. Throws AppError
  * `too_many_attempts` while the username is locked, `invalid_credentials` for an unknown user or
  * a wrong password alike, and `service_unavailable` when the key or the store cannot be read.
  */
@@ -51,25 +52,46 @@ export async function signIn(deps: SessionDeps, credentials: Credentials): Promi
   const admission = admitAttempt(attempts, now, deps.policy);
   if (!admission.admitted) throw new AppError("too_many_attempts", { retryAfterSeconds: admission.retryAfterSeconds });
   // Counted before the password is checked, so concurrent guesses cannot outrun the limit.
-  if (!(await deps.store.putAttempts(username, attempts, admission.next))) {
-    throw new AppError("too_many_attempts", { retryAfterSeconds: 1 });
+  const written = admission.next;
+  const uncount = () => putBackAttempt(deps.store, username, written, attempts);
+  let counted: boolean;
+  try {
+    counted = await deps.store.putAttempts(username, attempts, written);
+  } catch (err) {
+    // The write may have been applied before its answer was lost (a timeout).
+    await uncount();
+    throw err;
   }
-  if (!(await passwordMatches(password, user?.passwordHash))) throw new AppError("invalid_credentials");
+  if (!counted) throw new AppError("too_many_attempts", { retryAfterSeconds: 1 });
+  let matches: boolean;
+  try {
+    matches = await passwordMatches(password, user?.passwordHash);
+  } catch (err) {
+    await uncount();
+    throw err;
+  }
+  if (!matches) throw new AppError("invalid_credentials");
   const session: SessionIdentity = {
     user: username,
     sid: randomBytes(SID_BYTES).toString("base64url"),
     authTime: wholeSecond(now),
   };
-  await Promise.all([
-    deps.store.deleteAttempts(username),
-    deps.store.putSession({
-      sid: session.sid,
-      username,
-      authTime: session.authTime,
-      createdAt: now,
-      expiresAt: session.authTime + deps.policy.sessionMaxSeconds * 1000,
-    }),
-  ]);
+  try {
+    await Promise.all([
+      deps.store.deleteAttempts(username),
+      deps.store.putSession({
+        sid: session.sid,
+        username,
+        authTime: session.authTime,
+        createdAt: now,
+        expiresAt: session.authTime + deps.policy.sessionMaxSeconds * 1000,
+      }),
+    ]);
+  } catch (err) {
+    // The right password, but no session: the attempt must not count against the user.
+    await uncount();
+    throw err;
+  }
   return issueSessionToken(signingKey, session, now, deps.policy);
 }
 
@@ -148,6 +170,25 @@ export function sessionEnded(
   if (record.username !== session.user || record.authTime !== session.authTime) return true;
   if (record.expiresAt <= now) return true;
   return record.createdAt <= user.sessionsValidAfter;
+}
+
+/**
+ * Takes back an attempt counted in advance whose sign-in failed for a reason other than a wrong
+ * password (the store or the key failed), so a 503 never costs the user an attempt. Best effort:
+ * the outage that failed the sign-in may fail this too, and the sign-in's own error is what the
+ * client is told.
+ */
+async function putBackAttempt(
+  store: SessionStore,
+  username: string,
+  written: AttemptRecord,
+  previous: AttemptRecord | undefined,
+): Promise<void> {
+  try {
+    await store.restoreAttempts(username, written, previous);
+  } catch {
+    // Left counted: the same as before this rule, and the record still expires.
+  }
 }
 
 function verify(deps: SessionDeps, token: string, now: number): Promise<Session> {
