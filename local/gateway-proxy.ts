@@ -15,6 +15,7 @@
 import { Agent, createServer, type IncomingMessage, request, type Server, type ServerResponse } from "node:http";
 import { createRequire } from "node:module";
 import type { AddressInfo, Socket } from "node:net";
+import { availableParallelism } from "node:os";
 
 /** The largest body passed on: below hapi's 1 MB default, so offline never answers with its own 413. */
 export const MAX_REQUEST_BODY_BYTES = 1024 * 1024;
@@ -81,12 +82,16 @@ export interface GatewayProxyOptions {
   /** serverless-offline's HTTP port on 127.0.0.1. */
   readonly upstreamPort: number;
   readonly cors: HttpApiCors;
+  /** Invocations run at once; the rest wait here (default: one per CPU core, at least 2). */
+  readonly concurrency?: number;
 }
 
 export class GatewayProxy {
   readonly #options: GatewayProxyOptions;
   readonly #agent = new Agent({ keepAlive: true });
   readonly #server: Server;
+  readonly #waiting: (() => void)[] = [];
+  #running = 0;
 
   constructor(options: GatewayProxyOptions) {
     this.#options = options;
@@ -143,6 +148,35 @@ export class GatewayProxy {
       req.resume();
       return;
     }
+    this.#admit(() => {
+      const done = new Promise<void>((resolve) => res.once("close", resolve));
+      this.#forward(req, res, granted);
+      return done;
+    });
+  }
+
+  /**
+   * Runs `invoke` when fewer than `concurrency` invocations are running, else once one ends. In
+   * Lambda each concurrent request has a container and its CPU share to itself; offline runs them
+   * all on this machine's cores, where 50 sign-ins at once (scrypt: ~32 MiB and tens of ms of CPU
+   * each) stretch every one past the time bounds set for a container of its own (the DynamoDB
+   * call, the function's timeout) and turn into 503s and 504s. Queued here, as a Lambda cold start
+   * would wait for its container, each invocation runs at the pace it would have in the cloud.
+   */
+  #admit(invoke: () => Promise<void>): void {
+    const limit = this.#options.concurrency ?? Math.max(2, availableParallelism());
+    const start = () => {
+      this.#running++;
+      void invoke().finally(() => {
+        this.#running--;
+        this.#waiting.shift()?.();
+      });
+    };
+    if (this.#running < limit) start();
+    else this.#waiting.push(start);
+  }
+
+  #forward(req: IncomingMessage, res: ServerResponse, granted: Record<string, string> | undefined): void {
     const upstream = request(
       {
         host: "127.0.0.1",

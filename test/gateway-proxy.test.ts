@@ -18,6 +18,9 @@ const offlineAnswers: Record<string, { errorMessage: string; errorType: string }
 let upstream: Server;
 let proxy: GatewayProxy;
 let upstreamBodies: number[];
+let inFlight = 0;
+let mostInFlight = 0;
+const held: (() => void)[] = [];
 
 beforeAll(async () => {
   upstreamBodies = [];
@@ -27,6 +30,16 @@ beforeAll(async () => {
       size += chunk.length;
     });
     req.on("end", () => {
+      if (req.url === "/held") {
+        // Answered when the test releases it, so the test sees how many run at once.
+        inFlight++;
+        mostInFlight = Math.max(mostInFlight, inFlight);
+        held.push(() => {
+          inFlight--;
+          res.writeHead(200, { "content-type": "application/json" }).end("{}");
+        });
+        return;
+      }
       upstreamBodies.push(size);
       const failure = offlineAnswers[req.url ?? ""];
       const body =
@@ -136,5 +149,34 @@ describe("gateway proxy", () => {
     expect(reply.status).toBe(413);
     expect(JSON.parse(reply.body)).toMatchObject({ error: "payload_too_large" });
     expect(upstreamBodies.every((size) => size <= MAX_REQUEST_BODY_BYTES)).toBe(true);
+  });
+});
+
+describe("gateway proxy's queue", () => {
+  it("runs at most `concurrency` invocations at once and answers every queued one", async () => {
+    const queued = await new GatewayProxy({
+      port: 0,
+      upstreamPort: (upstream.address() as AddressInfo).port,
+      cors: false,
+      concurrency: 2,
+    }).start();
+    try {
+      const replies = Array.from({ length: 10 }, () => fetch(`http://127.0.0.1:${queued.port}/held`));
+      let answered = 0;
+      while (answered < 10) {
+        // Released one at a time once as many as may run are held (fewer at the end).
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        if (held.length < Math.min(2, 10 - answered)) continue;
+        expect(inFlight).toBeLessThanOrEqual(2);
+        held.shift()?.();
+        answered++;
+      }
+      const statuses = (await Promise.all(replies)).map((reply) => reply.status);
+
+      expect(statuses).toEqual(Array(10).fill(200));
+      expect(mostInFlight).toBe(2);
+    } finally {
+      await queued.stop();
+    }
   });
 });
