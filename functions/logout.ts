@@ -7,13 +7,14 @@
  */
 import { endSessions } from "../shared/core/session.ts";
 import { clearedSessionCookie, logoutTokens } from "../shared/http/cookies.ts";
+import { clientFacts } from "../shared/http/event.ts";
 import { httpHandler, json } from "../shared/http/handler.ts";
 import { config, deps } from "../shared/runtime.ts";
 
 export const handler = httpHandler(
   "logout",
   async (event) => {
-    await endSessions(deps, logoutTokens(event.cookies, config.sessionCookieName));
+    await endSessions(deps, logoutTokens(event.cookies, config.sessionCookieName), clientFacts(event));
     return json(200, { message: "Signed out." }, [clearedSessionCookie(config.sessionCookieName)]);
   },
   { refuseCrossSite: config.allowedOrigins },

@@ -7,6 +7,7 @@
  */
 
 import { signIn } from "../shared/core/session.ts";
+import { clientFacts } from "../shared/http/event.ts";
 import { httpHandler, sessionIssued } from "../shared/http/handler.ts";
 import { parseCredentials } from "../shared/http/request.ts";
 import { config, deps } from "../shared/runtime.ts";
@@ -15,7 +16,7 @@ export const handler = httpHandler(
   "signin",
   async (event, facts) => {
     const credentials = parseCredentials(event);
-    const issued = await signIn(deps, credentials);
+    const issued = await signIn(deps, credentials, clientFacts(event));
     facts.user = issued.user;
     return sessionIssued(issued, config);
   },

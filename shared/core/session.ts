@@ -4,6 +4,7 @@
  * are ports (ports.ts). Every time is epoch milliseconds from `deps.clock`.
  */
 import { randomBytes } from "node:crypto";
+import { audit, type ClientFacts } from "./audit.ts";
 import type { Config } from "./config.ts";
 import type { Credentials } from "./credentials.ts";
 import { AppError } from "./errors.ts";
@@ -37,11 +38,16 @@ const SID_BYTES = 16; // 128 random bits
 /**
  * Signs a user in: refuses a locked username before any password work, counts the attempt,
  * checks the password, then records a new session and issues its token. An attempt that fails
- * for any reason but a wrong password is taken back. Throws AppError
+ * for any reason but a wrong password is taken back. Writes the audit event of the outcome
+ * (signin_succeeded, signin_failed, signin_locked) with `client`'s address and device. Throws AppError
  * `too_many_attempts` while the username is locked, `invalid_credentials` for an unknown user or
  * a wrong password alike, and `service_unavailable` when the key or the store cannot be read.
  */
-export async function signIn(deps: SessionDeps, credentials: Credentials): Promise<IssuedToken> {
+export async function signIn(
+  deps: SessionDeps,
+  credentials: Credentials,
+  client: ClientFacts = {},
+): Promise<IssuedToken> {
   const now = deps.clock();
   const { username, password } = credentials;
   const [signingKey, attempts, user] = await Promise.all([
@@ -50,7 +56,10 @@ export async function signIn(deps: SessionDeps, credentials: Credentials): Promi
     deps.store.getUser(username),
   ]);
   const admission = admitAttempt(attempts, now, deps.policy);
-  if (!admission.admitted) throw new AppError("too_many_attempts", { retryAfterSeconds: admission.retryAfterSeconds });
+  if (!admission.admitted) {
+    audit("signin_locked", { user: username, outcome: "refused", reason: "locked" }, client);
+    throw new AppError("too_many_attempts", { retryAfterSeconds: admission.retryAfterSeconds });
+  }
   // Counted before the password is checked, so concurrent guesses cannot outrun the limit.
   const written = admission.next;
   const uncount = () => putBackAttempt(deps.store, username, written, attempts);
@@ -62,7 +71,10 @@ export async function signIn(deps: SessionDeps, credentials: Credentials): Promi
     await uncount();
     throw err;
   }
-  if (!counted) throw new AppError("too_many_attempts", { retryAfterSeconds: 1 });
+  if (!counted) {
+    audit("signin_locked", { user: username, outcome: "refused", reason: "concurrent_attempt" }, client);
+    throw new AppError("too_many_attempts", { retryAfterSeconds: 1 });
+  }
   let matches: boolean;
   try {
     matches = await passwordMatches(password, user?.passwordHash);
@@ -70,7 +82,11 @@ export async function signIn(deps: SessionDeps, credentials: Credentials): Promi
     await uncount();
     throw err;
   }
-  if (!matches) throw new AppError("invalid_credentials");
+  if (!matches) {
+    const reason = user === undefined ? "unknown_user" : "wrong_password";
+    audit("signin_failed", { user: username, outcome: "failure", reason }, client);
+    throw new AppError("invalid_credentials");
+  }
   const session: SessionIdentity = {
     user: username,
     sid: randomBytes(SID_BYTES).toString("base64url"),
@@ -92,6 +108,7 @@ export async function signIn(deps: SessionDeps, credentials: Credentials): Promi
     await uncount();
     throw err;
   }
+  audit("signin_succeeded", { user: username, sid: session.sid, outcome: "success", reason: "password" }, client);
   return issueSessionToken(signingKey, session, now, deps.policy);
 }
 
@@ -127,7 +144,11 @@ export async function refreshSession(deps: SessionDeps, token: string): Promise<
  * `service_unavailable` when the key or the store cannot be used, so a client is never told it is
  * signed out while its session lives on.
  */
-export async function endSessions(deps: SessionDeps, tokens: readonly string[]): Promise<void> {
+export async function endSessions(
+  deps: SessionDeps,
+  tokens: readonly string[],
+  client: ClientFacts = {},
+): Promise<void> {
   const now = deps.clock();
   for (const token of tokens) {
     let session: Session;
@@ -138,6 +159,7 @@ export async function endSessions(deps: SessionDeps, tokens: readonly string[]):
       throw err;
     }
     await deps.store.deleteSession(session.sid, session.user);
+    audit("session_ended", { user: session.user, sid: session.sid, outcome: "success", reason: "logout" }, client);
   }
 }
 
@@ -147,11 +169,14 @@ export async function endSessions(deps: SessionDeps, tokens: readonly string[]):
  * ended, cannot sign a user out everywhere. Throws what verifySessionToken throws, AppError
  * `session_revoked` and `service_unavailable`. Returns the user whose sessions were ended.
  */
-export async function endAllSessions(deps: SessionDeps, token: string): Promise<string> {
+export async function endAllSessions(deps: SessionDeps, token: string, client: ClientFacts = {}): Promise<string> {
   const now = deps.clock();
   const session = await verify(deps, token, now);
   await assertSessionLive(deps.store, session, now);
   await deps.store.endUserSessions(session.user, now);
+  // `session` is the one that asked; every session of the user ended with it.
+  const facts = { user: session.user, sid: session.sid, outcome: "success", reason: "logout_everywhere" } as const;
+  audit("session_ended", facts, client);
   return session.user;
 }
 

@@ -3,6 +3,7 @@
  * part of the edge makes of them.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import type { ClientFacts } from "../core/audit.ts";
 
 export type HttpEvent = APIGatewayProxyEventV2;
 export type HttpResult = APIGatewayProxyStructuredResultV2;
@@ -24,4 +25,12 @@ export function requestHeader(
 /** The request id API Gateway gave the request, for log lines and a 500's body. Throws nothing. */
 export function requestIdOf(event: { readonly requestContext?: { readonly requestId?: unknown } }): string {
   return String(event?.requestContext?.requestId ?? "unknown");
+}
+
+/** Where the request came from, for audit events: API Gateway's source IP and the User-Agent. */
+export function clientFacts(event: HttpEvent): ClientFacts {
+  return {
+    ip: event?.requestContext?.http?.sourceIp,
+    device: event?.requestContext?.http?.userAgent ?? requestHeader(event, "user-agent"),
+  };
 }
