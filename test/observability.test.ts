@@ -107,7 +107,7 @@ describe("sign-in events", () => {
         ip: "203.0.113.7",
         device: DEVICE,
         outcome: "success",
-        reason: "password",
+        reason: "password_accepted",
       },
     ]);
     expect(sessionHandle(sid)).toMatch(/^[\w-]{12}$/);

@@ -108,7 +108,11 @@ export async function signIn(
     await uncount();
     throw err;
   }
-  audit("signin_succeeded", { user: username, sid: session.sid, outcome: "success", reason: "password" }, client);
+  audit(
+    "signin_succeeded",
+    { user: username, sid: session.sid, outcome: "success", reason: "password_accepted" },
+    client,
+  );
   return issueSessionToken(signingKey, session, now, deps.policy);
 }
 
