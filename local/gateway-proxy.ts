@@ -148,9 +148,16 @@ export class GatewayProxy {
       req.resume();
       return;
     }
+    // Listened for now: a client that gives up while queued must free its place, not hold it.
+    let closed = false;
+    const done = new Promise<void>((resolve) =>
+      res.once("close", () => {
+        closed = true;
+        resolve();
+      }),
+    );
     this.#admit(() => {
-      const done = new Promise<void>((resolve) => res.once("close", resolve));
-      this.#forward(req, res, granted);
+      if (!closed) this.#forward(req, res, granted);
       return done;
     });
   }

@@ -179,4 +179,29 @@ describe("gateway proxy's queue", () => {
       await queued.stop();
     }
   });
+  it("frees the place of a client that gave up while queued", async () => {
+    const queued = await new GatewayProxy({
+      port: 0,
+      upstreamPort: (upstream.address() as AddressInfo).port,
+      cors: false,
+      concurrency: 1,
+    }).start();
+    try {
+      const first = fetch(`http://127.0.0.1:${queued.port}/held`);
+      while (held.length < 1) await new Promise((resolve) => setTimeout(resolve, 5));
+      const quitter = new AbortController();
+      const gaveUp = fetch(`http://127.0.0.1:${queued.port}/ok`, { signal: quitter.signal }).catch(() => "aborted");
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      quitter.abort();
+      expect(await gaveUp).toBe("aborted");
+      held.shift()?.();
+      expect((await first).status).toBe(200);
+
+      const after = await fetch(`http://127.0.0.1:${queued.port}/ok`, { signal: AbortSignal.timeout(2000) });
+
+      expect(after.status).toBe(200);
+    } finally {
+      await queued.stop();
+    }
+  });
 });
