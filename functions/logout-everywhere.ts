@@ -7,6 +7,7 @@
  */
 
 import { endAllSessions } from "../shared/core/session.ts";
+import { clientFacts } from "../shared/http/client-facts.ts";
 import { clearedSessionCookie, readSessionToken } from "../shared/http/cookies.ts";
 import { httpHandler, json } from "../shared/http/handler.ts";
 import { config, deps } from "../shared/runtime.ts";
@@ -15,7 +16,7 @@ export const handler = httpHandler(
   "logout-everywhere",
   async (event, facts) => {
     const token = readSessionToken(event.cookies, config.sessionCookieName);
-    facts.user = await endAllSessions(deps, token);
+    facts.user = await endAllSessions(deps, token, clientFacts(event));
     return json(200, { message: "Signed out everywhere." }, [clearedSessionCookie(config.sessionCookieName)]);
   },
   { refuseCrossSite: config.allowedOrigins },

@@ -6,6 +6,7 @@
  * the session cannot be ended.
  */
 import { endSessions } from "../shared/core/session.ts";
+import { clientFacts } from "../shared/http/client-facts.ts";
 import { clearedSessionCookie, logoutTokens } from "../shared/http/cookies.ts";
 import { httpHandler, json } from "../shared/http/handler.ts";
 import { config, deps } from "../shared/runtime.ts";
@@ -13,7 +14,7 @@ import { config, deps } from "../shared/runtime.ts";
 export const handler = httpHandler(
   "logout",
   async (event) => {
-    await endSessions(deps, logoutTokens(event.cookies, config.sessionCookieName));
+    await endSessions(deps, logoutTokens(event.cookies, config.sessionCookieName), clientFacts(event));
     return json(200, { message: "Signed out." }, [clearedSessionCookie(config.sessionCookieName)]);
   },
   { refuseCrossSite: config.allowedOrigins },

@@ -99,7 +99,7 @@ export class SecretStore {
 
   #save(): void {
     if (this.#file === undefined) return;
-    mkdirSync(dirname(this.#file), { recursive: true });
+    mkdirSync(dirname(this.#file), { recursive: true, mode: 0o700 });
     const tmp = `${this.#file}.${process.pid}.tmp`;
     const secrets = Object.fromEntries(
       [...this.#secrets].map(([name, secret]) => [name, { ...secret, versions: Object.fromEntries(secret.versions) }]),

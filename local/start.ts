@@ -6,7 +6,7 @@
  * AWS_ENDPOINT_URL_DYNAMODB to use another endpoint (LocalStack, moto, DynamoDB Local).
  */
 import { spawn } from "node:child_process";
-import { mkdirSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { connect, createServer } from "node:net";
 import { dirname, resolve } from "node:path";
 import { loadConfig } from "../shared/core/config.ts";
@@ -15,6 +15,7 @@ import { ensureDevData } from "./dev-data.ts";
 import { DEFAULT_PORT as DEFAULT_DYNAMODB_PORT, LocalDynamoDB } from "./dynamodb-endpoint.ts";
 import { freePort } from "./free-port.ts";
 import { GatewayProxy, httpApiCors } from "./gateway-proxy.ts";
+import { DEFAULT_STATE_FOLDER, prepareStateFolders } from "./local-state.ts";
 import { rotateSecretOperation } from "./rotate-secret.ts";
 import { localClient, localDynamoClient, localSdkEnvironment } from "./sdk-env.ts";
 import { DEFAULT_PORT, LocalSecretsManager } from "./secrets-endpoint.ts";
@@ -53,7 +54,6 @@ async function invokeEndpoint(folder: string, stage: string): Promise<string> {
     return String(lambdaPort);
   }
   const socket = resolve(folder, `lambda-invoke-${stage}.sock`);
-  mkdirSync(folder, { recursive: true, mode: 0o700 });
   const alive = await new Promise<boolean>((answer) => {
     const probe = connect(socket, () => {
       probe.destroy();
@@ -86,9 +86,17 @@ async function main(): Promise<void> {
   // This process talks to the endpoints too (to create what is missing): no Node 20 notice from the SDK.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
   const config = loadConfig({ STAGE: "dev", ...process.env });
+  // What dynalite and the secrets file create later is this user's alone (0700 folders, 0600
+  // files), whatever umask the shell had; serverless-offline inherits it.
+  process.umask(0o077);
   const httpPort = port("PORT", 8000);
   await assertFree(httpPort, "PORT, the HTTP API");
-  const dataFile = process.env.LOCAL_SECRETS_FILE ?? `.local/secrets-${config.stage}.json`;
+  const dataFile = process.env.LOCAL_SECRETS_FILE ?? `${DEFAULT_STATE_FOLDER}/secrets-${config.stage}.json`;
+  const dynamodbDir =
+    process.env.AWS_ENDPOINT_URL_DYNAMODB === undefined || process.env.AWS_ENDPOINT_URL_DYNAMODB === ""
+      ? (process.env.LOCAL_DYNAMODB_DIR ?? `${DEFAULT_STATE_FOLDER}/dynamodb-${config.stage}`)
+      : undefined;
+  prepareStateFolders(dataFile, dynamodbDir);
   const lambdaEndpoint = await invokeEndpoint(dirname(resolve(dataFile)), config.stage);
   const cors = httpApiCors(process.env);
   const offlinePort = await freePort();
@@ -116,8 +124,7 @@ async function main(): Promise<void> {
   if (dynamodbEndpoint === undefined || dynamodbEndpoint === "") {
     const dynamodbPort = port("LOCAL_DYNAMODB_PORT", DEFAULT_DYNAMODB_PORT);
     await assertFree(dynamodbPort, "LOCAL_DYNAMODB_PORT, the local DynamoDB");
-    const path = process.env.LOCAL_DYNAMODB_DIR ?? `.local/dynamodb-${config.stage}`;
-    mkdirSync(path, { recursive: true });
+    const path = dynamodbDir ?? `${DEFAULT_STATE_FOLDER}/dynamodb-${config.stage}`;
     dynamodb = await new LocalDynamoDB({ port: dynamodbPort, path }).start();
     dynamodbEndpoint = dynamodb.url;
     console.log(`local DynamoDB listening on ${dynamodbEndpoint} (data in ${path})`);

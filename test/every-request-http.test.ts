@@ -3,7 +3,7 @@
  * is refused at once rather than at its next refresh; when the table cannot be read, /welcome
  * answers 503 rather than greet a session it could not check.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import demoUsers from "../local/demo-users.json" with { type: "json" };
 import { Client, type Reply } from "./support/client.ts";
 import { type Service, startService } from "./support/service.ts";
@@ -109,11 +109,17 @@ describe("the session authorizer with REVOCATION_CHECK=every-request", () => {
     expect(reply.status).toBe(403);
     expect(reply.json()).toMatchObject({ statusCode: 403, error: "Forbidden" });
     expect(reply.setCookies).toEqual([]);
-    const denial = service
-      .logs()
-      .filter((line) => line.message === "authorize")
-      .at(-1);
-    expect(denial).toMatchObject({ outcome: "deny", error: "session_revoked" });
+    // The authorizer's line reaches this process through offline's output a moment after the reply.
+    await vi.waitFor(
+      () => {
+        const denial = service
+          .logs()
+          .filter((line) => line.message === "authorize")
+          .at(-1);
+        expect(denial).toMatchObject({ outcome: "deny", error: "session_revoked" });
+      },
+      { timeout: 5000, interval: 10 },
+    );
     expect(service.logs().filter((line) => line.route === "me")).toHaveLength(backendBefore);
   });
 });

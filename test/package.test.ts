@@ -497,3 +497,99 @@ describe("the packaged bundles", () => {
     }
   });
 });
+
+describe("the alarms in the packaged template", () => {
+  const alarm = (name: string) => {
+    const found = resource(name);
+    expect(found.Type).toBe("AWS::CloudWatch::Alarm");
+    expect(found.Properties).toMatchObject({ AlarmActions: [{ Ref: "AlarmTopic" }], TreatMissingData: "notBreaching" });
+    return found.Properties;
+  };
+  const emf = (name: string) => ({
+    Namespace: "serverless-jwt-auth",
+    MetricName: name,
+    Dimensions: [{ Name: "Stage", Value: "dev" }],
+    Statistic: "Sum",
+    Period: 300,
+  });
+  const template = () =>
+    JSON.parse(readFileSync(join(folder, "cloudformation-template-update-stack.json"), "utf8")) as {
+      Parameters: Record<string, { Default?: string }>;
+      Conditions: Record<string, unknown>;
+    };
+
+  it("alarm on failed sign-in and lockout spikes at the thresholds the environment set (settings stay strings)", () => {
+    expect(alarm("SigninFailureSpikeAlarm")).toMatchObject({
+      ...emf("SignInFailed"),
+      ComparisonOperator: "GreaterThanThreshold",
+      Threshold: "250",
+    });
+    expect(alarm("LockoutSpikeAlarm")).toMatchObject({
+      ...emf("SignInLocked"),
+      ComparisonOperator: "GreaterThanThreshold",
+      Threshold: "40",
+    });
+  });
+
+  it("alarm on any refresh reuse and any failed rotation", () => {
+    expect(alarm("RefreshReuseAlarm")).toMatchObject({
+      ...emf("RefreshReuse"),
+      ComparisonOperator: "GreaterThanOrEqualToThreshold",
+      Threshold: 1,
+    });
+    expect(alarm("RotationErrorsAlarm")).toMatchObject({
+      Namespace: "AWS/Lambda",
+      MetricName: "Errors",
+      Dimensions: [{ Name: "FunctionName", Value: { Ref: "RotateSigningKeyLambdaFunction" } }],
+      ComparisonOperator: "GreaterThanOrEqualToThreshold",
+      Threshold: 1,
+    });
+  });
+
+  it("alarm on the HTTP API's 5xx rate and the 503 rate, in percent of its requests, with default thresholds", () => {
+    const requests = {
+      Id: "requests",
+      ReturnData: false,
+      MetricStat: {
+        Metric: {
+          Namespace: "AWS/ApiGateway",
+          MetricName: "Count",
+          Dimensions: [{ Name: "ApiId", Value: { Ref: "HttpApi" } }],
+        },
+        Period: 300,
+        Stat: "Sum",
+      },
+    };
+    expect(resource("HttpApi").Type).toBe("AWS::ApiGatewayV2::Api");
+    expect(alarm("Api5xxRateAlarm")).toMatchObject({
+      Threshold: "5",
+      Metrics: [
+        { Id: "rate", Expression: "IF(requests > 0, 100 * errors / requests, 0)" },
+        { Id: "errors", MetricStat: { Metric: { Namespace: "AWS/ApiGateway", MetricName: "5xx" } } },
+        requests,
+      ],
+    });
+    expect(alarm("Api503RateAlarm")).toMatchObject({
+      Threshold: "1",
+      Metrics: [
+        { Id: "rate", Expression: "IF(requests > 0, 100 * unavailable / requests, 0)" },
+        {
+          Id: "unavailable",
+          MetricStat: { Metric: { Namespace: "serverless-jwt-auth", MetricName: "StoreUnavailable" } },
+        },
+        requests,
+      ],
+    });
+  });
+
+  it("notify one SNS topic, with ALARM_EMAIL subscribed only when it is set", () => {
+    expect(resource("AlarmTopic").Type).toBe("AWS::SNS::Topic");
+    expect(resource("AlarmEmailSubscription")).toMatchObject({
+      Type: "AWS::SNS::Subscription",
+      Condition: "AlarmEmailSet",
+      Properties: { TopicArn: { Ref: "AlarmTopic" }, Protocol: "email", Endpoint: { Ref: "AlarmEmail" } },
+    });
+    expect(template().Parameters.AlarmEmail?.Default).toBe("ops@example.com");
+    expect(template().Conditions.AlarmEmailSet).toEqual({ "Fn::Not": [{ "Fn::Equals": [{ Ref: "AlarmEmail" }, ""] }] });
+  });
+});

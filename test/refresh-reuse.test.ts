@@ -245,7 +245,7 @@ describe("what refresh kept", () => {
   it("issues nothing when the store fails at the conditional write", async () => {
     const token = await signedIn();
     now = IN_WINDOW;
-    store.failingOn.add("supersedeToken");
+    store.failingOn.set("supersedeToken", "before");
 
     await expect(refreshSession(deps(), token, requester)).rejects.toMatchObject({
       status: 503,

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LOCAL_ROTATION_LAMBDA_ARN, rotateSecretOperation } from "../local/rotate-secret.ts";
 import { localClient } from "../local/sdk-env.ts";
 import { Client } from "./support/client.ts";
+import { runCommand } from "./support/command.ts";
 import { type Service, startService } from "./support/service.ts";
 import { devKey, KEY_SECRET, liveToken, mintToken, nowSeconds } from "./support/tokens.ts";
 
@@ -102,6 +103,28 @@ describe("a session across rotations, with SECRET_CACHE_SECONDS=0", () => {
     expect(afterOne.status).toBe(200);
     expect(afterTwo.status).toBe(401);
     expect(afterTwo.json()).toEqual({ error: "invalid_token", message: expect.any(String) });
+  });
+});
+
+describe("a leaked key revoked with `npm run rotate-key -- --revoke-previous --yes`, SECRET_CACHE_SECONDS=0", () => {
+  it("ends the session its token carries at the next request, and new sign-ins work", async () => {
+    const browser = new Client(everyRequest.baseUrl);
+    await browser.signIn("user1", "password1");
+    expect((await browser.request("GET", "/welcome")).status).toBe(200);
+
+    const command = runCommand(
+      ["local/rotate-key.ts", "--revoke-previous", "--yes"],
+      { LOCAL_SECRETS_PORT: String(everyRequest.secrets.port) },
+      "",
+    );
+    expect(await command.exited).toBe(0);
+    const refused = await browser.request("GET", "/welcome");
+    const again = new Client(everyRequest.baseUrl);
+
+    expect(refused.status).toBe(401);
+    expect(refused.json()).toEqual({ error: "invalid_token", message: expect.any(String) });
+    expect((await again.signIn("user1", "password1")).status).toBe(200);
+    expect((await again.request("GET", "/welcome")).text).toBe("Welcome user1!");
   });
 });
 

@@ -58,6 +58,22 @@ describe("SessionTables", () => {
     expect(results.sort()).toEqual([false, true]);
   });
 
+  it("puts a counter back only if it is still the one written: another attempt's count stays", async () => {
+    const previous = { failures: 2, lockedUntil: 0, expiresAt: 2_000_000_000_000 };
+    const written = { failures: 3, lockedUntil: 0, expiresAt: 2_000_001_000_000 };
+    const other = { failures: 4, lockedUntil: 0, expiresAt: 2_000_002_000_000 };
+    await store.putAttempts("restored", undefined, written);
+    await store.restoreAttempts("restored", written, previous);
+    await store.putAttempts("removed", undefined, written);
+    await store.restoreAttempts("removed", written, undefined);
+    await store.putAttempts("raced", undefined, other);
+    await store.restoreAttempts("raced", written, previous);
+
+    expect(await store.getAttempts("restored")).toEqual(previous);
+    expect(await store.getAttempts("removed")).toBeUndefined();
+    expect(await store.getAttempts("raced")).toEqual(other);
+  });
+
   it("replaces a counter it cannot read rather than lock its name for good", async () => {
     await putRaw(config.signinAttemptsTable, { username: { S: "garbled" }, failures: { S: "many" } });
     await expect(store.getAttempts("garbled")).resolves.toBeUndefined();

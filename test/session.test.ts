@@ -89,7 +89,7 @@ describe("checkSession", () => {
 
   it("reads no table by default, so an ended session passes until its token expires", async () => {
     const { token } = await signInAs();
-    await endSessions(deps, [token]);
+    await endSessions(deps, [token], CLIENT);
     store.failing = true;
     await expect(checkSession(deps, token)).resolves.toMatchObject({ user: "user1" });
   });
@@ -97,7 +97,7 @@ describe("checkSession", () => {
   it("refuses an ended session at once with REVOCATION_CHECK=every-request", async () => {
     const strict = { ...deps, policy: loadConfig({ REVOCATION_CHECK: "every-request" }) };
     const { token } = await signInAs();
-    await endSessions(deps, [token]);
+    await endSessions(deps, [token], CLIENT);
     await expect(checkSession(strict, token)).rejects.toMatchObject({ code: "session_revoked" });
   });
 });
@@ -124,8 +124,8 @@ describe("refreshSession", () => {
   });
 
   it.each([
-    ["after logout", (token: string) => endSessions(deps, [token])],
-    ["after logout everywhere", (token: string) => endAllSessions(deps, token)],
+    ["after logout", (token: string) => endSessions(deps, [token], CLIENT)],
+    ["after logout everywhere", (token: string) => endAllSessions(deps, token, CLIENT)],
     ["after the user is removed", async () => void store.users.delete("user1")],
     ["after a revocation of the user's sessions", async () => void (await store.endUserSessions("user1", clock()))],
   ])("refuses with session_revoked %s", async (_name, end) => {
@@ -159,7 +159,7 @@ describe("refreshSession", () => {
 describe("endSessions (logout)", () => {
   it("ends the session of every valid token given and skips the others", async () => {
     const [a, b] = [await signInAs(), await signInAs()];
-    await endSessions(deps, [a.token, "not-a-token", b.token]);
+    await endSessions(deps, [a.token, "not-a-token", b.token], CLIENT);
     expect(store.sessions.size).toBe(0);
   });
 
@@ -173,7 +173,7 @@ describe("endSessions (logout)", () => {
       "forged-jti",
     );
 
-    await endSessions(deps, [forged.token]);
+    await endSessions(deps, [forged.token], CLIENT);
 
     expect(store.sessions.has(victim.sid)).toBe(true);
   });
@@ -181,7 +181,7 @@ describe("endSessions (logout)", () => {
   it("answers 503 rather than pretend a session ended when the store fails", async () => {
     const { token } = await signInAs();
     store.failing = true;
-    await expect(endSessions(deps, [token])).rejects.toMatchObject({ code: "service_unavailable" });
+    await expect(endSessions(deps, [token], CLIENT)).rejects.toMatchObject({ code: "service_unavailable" });
   });
 });
 
@@ -189,7 +189,7 @@ describe("endAllSessions (logout everywhere)", () => {
   it("ends every session of the user, and only theirs", async () => {
     const [mine, other, theirs] = [await signInAs(), await signInAs(), await signInAs("user2")];
     clock.advance(1_000);
-    await expect(endAllSessions(deps, mine.token)).resolves.toBe("user1");
+    await expect(endAllSessions(deps, mine.token, CLIENT)).resolves.toBe("user1");
     clock.advance(280_000);
 
     await expect(refreshSession(deps, other.token, CLIENT)).rejects.toMatchObject({ code: "session_revoked" });
@@ -198,9 +198,9 @@ describe("endAllSessions (logout everywhere)", () => {
 
   it("needs a live session: a token kept after logout cannot sign the user out everywhere", async () => {
     const [kept, live] = [await signInAs(), await signInAs()];
-    await endSessions(deps, [kept.token]);
+    await endSessions(deps, [kept.token], CLIENT);
 
-    await expect(endAllSessions(deps, kept.token)).rejects.toMatchObject({ code: "session_revoked" });
+    await expect(endAllSessions(deps, kept.token, CLIENT)).rejects.toMatchObject({ code: "session_revoked" });
     clock.advance(280_000);
     await expect(refreshSession(deps, live.token, CLIENT)).resolves.toMatchObject({ user: "user1" });
   });

@@ -172,6 +172,27 @@ describe("rotations", () => {
     expect(reads()).toBe(2);
   });
 
+  it("forgets a previous key taken out of AWSPREVIOUS (a revoked leak) at the next cache age", async () => {
+    const leaked = (await ring.current()).kid;
+    rotate();
+    now += CACHE_MS;
+    expect((await ring.forKid(leaked))?.kid).toBe(leaked);
+    secrets.store.updateSecretVersionStage({
+      SecretId: KEY_SECRET,
+      VersionStage: "AWSPREVIOUS",
+      RemoveFromVersionId: leaked,
+    });
+
+    now += CACHE_MS - 1;
+    const withinCacheAge = await ring.forKid(leaked);
+    now += 1;
+
+    expect(withinCacheAge?.kid).toBe(leaked);
+    expect(await ring.forKid(leaked)).toBeUndefined();
+    now += UNKNOWN_KID_RETRY_MS;
+    expect(await ring.forKid(leaked)).toBeUndefined();
+  });
+
   it("refuses the key of two rotations back once the cache age has passed", async () => {
     const oldest = (await ring.current()).kid;
     rotate();

@@ -5,7 +5,8 @@
 import { decodeJwt } from "jose";
 import { describe, expect, it } from "vitest";
 import demoUsers from "../local/demo-users.json" with { type: "json" };
-import { type ClientFacts, refreshSession, signIn } from "../shared/core/session.ts";
+import type { ClientFacts } from "../shared/core/ports.ts";
+import { refreshSession, signIn } from "../shared/core/session.ts";
 import {
   endOtherSessions,
   endSessionById,

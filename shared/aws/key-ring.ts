@@ -16,7 +16,8 @@ interface KeySet {
 /**
  * The signing keys of one container: the AWSCURRENT version signs, and verification picks a key
  * by `kid` among AWSCURRENT and AWSPREVIOUS. In steady state one GetSecretValue per cache age is
- * made (two when that read finds a new AWSCURRENT, to learn the AWSPREVIOUS that came with it);
+ * made (two when that read finds a new AWSCURRENT, to learn the AWSPREVIOUS that came with it,
+ * and two while a previous key is held, so that one taken away stops verifying);
  * a `kid` it does not know makes it read both stages again, at most once per
  * UNKNOWN_KID_RETRY_MS, shared by concurrent requests, so a container that has not seen a
  * rotation yet catches up, and made-up kids cannot make it hammer the store.
@@ -84,18 +85,20 @@ export class SigningKeyRing implements KeyRing {
     const catchUp = this.#catchUpAsked;
     this.#catchUpAsked = false;
     const last = this.#last;
+    // A previous key held is read again at each cache age: `npm run rotate-key -- --revoke-previous`
+    // takes AWSPREVIOUS away without moving AWSCURRENT, and a leaked key must stop verifying.
+    const readPrevious = catchUp || last?.previous !== undefined;
     const [current, previousRead] = await Promise.all([
       this.#read("AWSCURRENT"),
-      catchUp ? this.#read("AWSPREVIOUS") : undefined,
+      readPrevious ? this.#read("AWSPREVIOUS") : undefined,
     ]);
     if (current === undefined) throw new UnusableSecretError("signing key secret has no AWSCURRENT version");
+    // With no previous key known and AWSCURRENT unchanged, there is none: AWSPREVIOUS gains one
+    // only when AWSCURRENT moves.
     let previous: SigningKey | undefined;
-    if (catchUp) {
+    if (readPrevious) {
       previous = await this.#importPrevious(previousRead, last);
-    } else if (last?.current.kid === current.versionId) {
-      // AWSPREVIOUS moves only when AWSCURRENT does, so the one already known is still right.
-      previous = last.previous;
-    } else if (last !== undefined) {
+    } else if (last !== undefined && last.current.kid !== current.versionId) {
       // A rotation happened since the last read: the sessions signed just before it carry the
       // new AWSPREVIOUS, so learn it now rather than spend the rate-limited catch-up on it.
       previous = await this.#importPrevious(await this.#read("AWSPREVIOUS"), last);

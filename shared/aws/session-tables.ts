@@ -210,17 +210,25 @@ export class SessionTables implements SessionStore {
     );
   }
 
-  async deleteSession(sid: string, username: string): Promise<void> {
+  async deleteSession(sid: string, username: string): Promise<SessionRecord | undefined> {
     // Only the session of the token's own user: a token forged with a leaked key that names
     // another user's sid ends nothing. A session already gone is no error.
-    await this.conditional(
-      new DeleteItemCommand({
-        TableName: this.tables.sessionsTable,
-        Key: { sid: s(sid) },
-        ConditionExpression: "attribute_not_exists(sid) OR username = :username",
-        ExpressionAttributeValues: { ":username": s(username) },
-      }),
-    );
+    try {
+      const output = await this.send<{ Attributes?: Item }>(
+        new DeleteItemCommand({
+          TableName: this.tables.sessionsTable,
+          Key: { sid: s(sid) },
+          ConditionExpression: "attribute_not_exists(sid) OR username = :username",
+          ExpressionAttributeValues: { ":username": s(username) },
+          ReturnValues: "ALL_OLD",
+        }),
+        isConditionFailure,
+      );
+      return toSession(output.Attributes);
+    } catch (err) {
+      if (isConditionFailure(err)) return undefined;
+      throw err;
+    }
   }
 
   async listUserSessions(username: string, limit: number): Promise<SessionRecord[]> {
@@ -300,6 +308,28 @@ export class SessionTables implements SessionStore {
   async deleteAttempts(username: string): Promise<void> {
     await this.send(
       new DeleteItemCommand({ TableName: this.tables.signinAttemptsTable, Key: { username: s(username) } }),
+    );
+  }
+
+  async restoreAttempts(username: string, written: AttemptRecord, previous: AttemptRecord | undefined): Promise<void> {
+    const key = { username: s(username) };
+    const stillWritten = {
+      ConditionExpression: "failures = :failures AND expiresAt = :expiresAt",
+      ExpressionAttributeValues: { ":failures": n(written.failures), ":expiresAt": n(toSeconds(written.expiresAt)) },
+    };
+    await this.conditional(
+      previous === undefined
+        ? new DeleteItemCommand({ TableName: this.tables.signinAttemptsTable, Key: key, ...stillWritten })
+        : new PutItemCommand({
+            TableName: this.tables.signinAttemptsTable,
+            Item: {
+              ...key,
+              failures: n(previous.failures),
+              lockedUntil: n(toSeconds(previous.lockedUntil)),
+              expiresAt: n(toSeconds(previous.expiresAt)),
+            },
+            ...stillWritten,
+          }),
     );
   }
 

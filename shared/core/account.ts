@@ -3,19 +3,15 @@
  * password policy; both end in a new session (session.ts startSession), so the device that acted
  * stays signed in. Every time is epoch milliseconds from `deps.clock`.
  */
+
+import { audit } from "./audit.ts";
 import type { Config } from "./config.ts";
 import { type Credentials, USERNAME_PATTERN } from "./credentials.ts";
 import { AppError } from "./errors.ts";
 import { assertPasswordAllowed, type PasswordPolicy } from "./password-policy.ts";
 import { hashPassword } from "./passwords.ts";
-import {
-  authenticate,
-  type ClientFacts,
-  liveSession,
-  type SessionDeps,
-  type SessionPolicy,
-  startSession,
-} from "./session.ts";
+import type { ClientFacts } from "./ports.ts";
+import { authenticate, liveSession, type SessionDeps, type SessionPolicy, startSession } from "./session.ts";
 import type { IssuedToken } from "./token.ts";
 
 /** What the account use cases need: the session use cases' dependencies, and the policy's settings. */
@@ -46,14 +42,25 @@ export async function changePassword(
   const now = deps.clock();
   const { user: username } = await liveSession(deps, token, now);
   assertPasswordAllowed(change.newPassword, username, deps.policy);
-  const user = await authenticate(deps, { username, password: change.currentPassword }, now);
+  const { user } = await authenticate(deps, { username, password: change.currentPassword }, now, client);
   const [, hash] = await Promise.all([deps.store.deleteAttempts(username), hashPassword(change.newPassword)]);
   // Ends every session created up to now, this one included: a thief holding a session cookie
   // does not keep it past the owner's password change.
   const endedUpTo = Math.max(now, user.sessionsValidAfter);
   if (!(await deps.store.setPassword(username, hash, now))) throw new AppError("session_revoked");
   // Created after that end, so the caller's new session outlives it.
-  return startSession(deps, { ...user, passwordHash: hash, sessionsValidAfter: endedUpTo }, client, endedUpTo + 1);
+  const started = await startSession(
+    deps,
+    { ...user, passwordHash: hash, sessionsValidAfter: endedUpTo },
+    client,
+    endedUpTo + 1,
+  );
+  audit(
+    "password_changed",
+    { user: username, session: started.handle, outcome: "success", reason: "self_service" },
+    client,
+  );
+  return started;
 }
 
 /** Throws AppError `signup_closed` unless SIGNUP=open: before the request is even read. */
@@ -81,5 +88,7 @@ export async function signUp(deps: AccountDeps, credentials: Credentials, client
   const passwordHash = await hashPassword(password);
   if (!(await deps.store.addUser(username, passwordHash, now))) throw new AppError("username_taken");
   // The new user's sessions are valid after `now` (a removed user's old sessions stay ended).
-  return startSession(deps, { username, passwordHash, sessionsValidAfter: now }, client, now + 1);
+  const started = await startSession(deps, { username, passwordHash, sessionsValidAfter: now }, client, now + 1);
+  audit("signed_up", { user: username, session: started.handle, outcome: "success", reason: "open_signup" }, client);
+  return started;
 }

@@ -9,6 +9,13 @@ import type { SigningKey } from "./signing-key.ts";
 /** The time now, in epoch milliseconds. */
 export type Clock = () => number;
 
+/** What the edge tells of a client, as plain text ("" when unknown). */
+export interface ClientFacts {
+  /** A short label such as "Chrome on Linux". */
+  readonly device: string;
+  readonly ip: string;
+}
+
 /** A user as stored: the password hash, and the time before which their sessions are ended. */
 export interface UserRecord {
   readonly username: string;
@@ -91,8 +98,11 @@ export interface SessionStore {
     next: RecordedToken,
     at: number,
   ): Promise<boolean>;
-  /** Deletes a session if it belongs to `username`; another user's is left alone. */
-  deleteSession(sid: string, username: string): Promise<void>;
+  /**
+   * Deletes a session if it belongs to `username`, and returns what was deleted; another user's is
+   * left alone (undefined).
+   */
+  deleteSession(sid: string, username: string): Promise<SessionRecord | undefined>;
   /**
    * Up to `limit` sessions of a user, in no particular order, ended or expired ones included (the
    * caller applies sessionEnded). May lag a write by a moment (an index read).
@@ -107,6 +117,11 @@ export interface SessionStore {
   /** Stores `next` if the record is still `read`; false when another attempt changed it first. */
   putAttempts(username: string, read: AttemptRecord | undefined, next: AttemptRecord): Promise<boolean>;
   deleteAttempts(username: string): Promise<void>;
+  /**
+   * Puts `previous` back (removes the record when undefined) if the record is still `written`;
+   * leaves it alone when another attempt changed it since.
+   */
+  restoreAttempts(username: string, written: AttemptRecord, previous: AttemptRecord | undefined): Promise<void>;
 }
 
 /**

@@ -5,13 +5,24 @@
  * are ports (ports.ts). Every time is epoch milliseconds from `deps.clock`.
  */
 import { randomBytes, randomUUID } from "node:crypto";
+import { audit } from "./audit.ts";
 import type { Config } from "./config.ts";
 import type { Credentials } from "./credentials.ts";
 import { AppError, unavailable } from "./errors.ts";
 import { admitAttempt, type LockoutPolicy } from "./lockout.ts";
 import { log } from "./log.ts";
+import { countMetric } from "./metrics.ts";
 import { passwordMatches } from "./passwords.ts";
-import type { Clock, KeyRing, RecordedToken, SessionRecord, SessionStore, UserRecord } from "./ports.ts";
+import type {
+  AttemptRecord,
+  ClientFacts,
+  Clock,
+  KeyRing,
+  RecordedToken,
+  SessionRecord,
+  SessionStore,
+  UserRecord,
+} from "./ports.ts";
 import {
   assertRefreshAllowed,
   type IssuedToken,
@@ -28,13 +39,6 @@ import {
 export type SessionPolicy = TokenPolicy &
   LockoutPolicy &
   Pick<Config, "revocationCheck" | "maxSessionsPerUser" | "refreshGraceSeconds">;
-
-/** What the edge tells of the client that signs in, as plain text ("" when unknown). */
-export interface ClientFacts {
-  /** A short label such as "Chrome on Linux". */
-  readonly device: string;
-  readonly ip: string;
-}
 
 /** What the session use cases need, built once per container. */
 export interface SessionDeps {
@@ -61,45 +65,105 @@ export function sessionReadLimit(policy: Pick<Config, "maxSessionsPerUser">): nu
 export const lastActive = (record: SessionRecord): number => record.lastActiveAt ?? record.createdAt;
 
 /**
- * Signs a user in: authenticates them under the lockout, then starts a session. Throws what
- * authenticate and startSession throw.
+ * Signs a user in: authenticates them under the lockout, then starts a session and clears the
+ * counter; if that fails, the attempt is taken back, so a 503 never costs the user an attempt.
+ * Writes the audit event of the outcome. Throws what authenticate and startSession throw.
  */
 export async function signIn(deps: SessionDeps, credentials: Credentials, client: ClientFacts): Promise<IssuedToken> {
   const now = deps.clock();
-  const user = await authenticate(deps, credentials, now);
-  const [issued] = await Promise.all([
-    startSession(deps, user, client, now),
-    deps.store.deleteAttempts(credentials.username),
-  ]);
+  const { user, takeBack } = await authenticate(deps, credentials, now, client);
+  let issued: StartedSession;
+  try {
+    [issued] = await Promise.all([startSession(deps, user, client, now), deps.store.deleteAttempts(user.username)]);
+  } catch (err) {
+    await takeBack();
+    throw err;
+  }
+  audit(
+    "signin_succeeded",
+    { user: user.username, session: issued.handle, outcome: "success", reason: "password_accepted" },
+    client,
+  );
   return issued;
+}
+
+/** A password checked under the lockout: the user, and how to take the counted attempt back. */
+export interface Authenticated {
+  readonly user: UserRecord;
+  /** Puts the counter back as it was, unless another attempt changed it since; best effort. */
+  takeBack(): Promise<void>;
 }
 
 /**
  * Checks a user's password under the sign-in lockout, as sign-in and a password change both do:
  * refuses a locked username before any password work, counts the attempt before the password is
- * checked, and leaves the count for the caller to clear on success (deleteAttempts). The signing
- * key is read too, so an outage of the secret store counts no attempt. Throws AppError
- * `too_many_attempts`, `invalid_credentials` (unknown user or wrong password alike) and
- * `service_unavailable`. Returns the user as read.
+ * checked, and leaves the count for the caller to clear on success (deleteAttempts) or take back.
+ * An attempt that fails for any reason but a wrong password (the store, the key) is taken back
+ * here. Audits a lock and a wrong password. Throws AppError `too_many_attempts`,
+ * `invalid_credentials` (unknown user or wrong password alike) and `service_unavailable`.
  */
-export async function authenticate(deps: SessionDeps, credentials: Credentials, now: number): Promise<UserRecord> {
+export async function authenticate(
+  deps: SessionDeps,
+  credentials: Credentials,
+  now: number,
+  client: ClientFacts,
+): Promise<Authenticated> {
   const { username, password } = credentials;
+  // The key is read too, so an outage of the secret store counts no attempt.
   const [, attempts, user] = await Promise.all([
     deps.keys.current(),
     deps.store.getAttempts(username),
     deps.store.getUser(username),
   ]);
   const admission = admitAttempt(attempts, now, deps.policy);
-  if (!admission.admitted) throw new AppError("too_many_attempts", { retryAfterSeconds: admission.retryAfterSeconds });
+  if (!admission.admitted) {
+    audit("signin_locked", { user: username, outcome: "refused", reason: "locked" }, client);
+    throw new AppError("too_many_attempts", { retryAfterSeconds: admission.retryAfterSeconds });
+  }
+  const written = admission.next;
+  const takeBack = () => putBackAttempt(deps.store, username, written, attempts);
   // Counted before the password is checked, so concurrent guesses cannot outrun the limit.
-  if (!(await deps.store.putAttempts(username, attempts, admission.next))) {
+  const counted = await deps.store.putAttempts(username, attempts, written).catch(async (err: unknown) => {
+    await takeBack(); // the write may have been applied before its answer was lost (a timeout)
+    throw err;
+  });
+  if (!counted) {
+    audit("signin_locked", { user: username, outcome: "refused", reason: "concurrent_attempt" }, client);
     throw new AppError("too_many_attempts", { retryAfterSeconds: 1 });
   }
   // An unknown user costs the same scrypt work as a wrong password (a decoy hash).
-  const matches = await passwordMatches(password, user?.passwordHash);
-  if (user === undefined || !matches) throw new AppError("invalid_credentials");
-  return user;
+  const matches = await passwordMatches(password, user?.passwordHash).catch(async (err: unknown) => {
+    await takeBack();
+    throw err;
+  });
+  if (user === undefined || !matches) {
+    const reason = user === undefined ? "unknown_user" : "wrong_password";
+    audit("signin_failed", { user: username, outcome: "failure", reason }, client);
+    throw new AppError("invalid_credentials");
+  }
+  return { user, takeBack };
 }
+
+/**
+ * Takes back an attempt counted in advance whose check failed for a reason other than a wrong
+ * password. Best effort: the outage that failed the sign-in may fail this too, and the sign-in's
+ * own error is what the client is told.
+ */
+async function putBackAttempt(
+  store: SessionStore,
+  username: string,
+  written: AttemptRecord,
+  previous: AttemptRecord | undefined,
+): Promise<void> {
+  try {
+    await store.restoreAttempts(username, written, previous);
+  } catch {
+    // Left counted: the record still expires.
+  }
+}
+
+/** A session just started: its token, and the handle it is shown and audited by. */
+export type StartedSession = IssuedToken & { readonly handle: string };
 
 /**
  * Starts a session created at `now` for a user who has just proved who they are (sign-in, sign-up,
@@ -114,8 +178,9 @@ export async function startSession(
   user: UserRecord,
   client: ClientFacts,
   now: number,
-): Promise<IssuedToken> {
+): Promise<StartedSession> {
   const session: SessionIdentity = { user: user.username, sid: randomId(), authTime: wholeSecond(now) };
+  const handle = randomId();
   // Signed first and answered only once stored: the session records its first newest token.
   const issued = await issueSessionToken(await deps.keys.current(), session, now, deps.policy, randomUUID());
   const [, others] = await Promise.all([
@@ -125,7 +190,7 @@ export async function startSession(
       authTime: session.authTime,
       createdAt: now,
       expiresAt: session.authTime + deps.policy.sessionMaxSeconds * 1000,
-      handle: randomId(),
+      handle,
       device: client.device,
       ip: client.ip,
       lastActiveAt: now,
@@ -140,7 +205,7 @@ export async function startSession(
     deps.policy.maxSessionsPerUser - 1,
   );
   await Promise.all(surplus.map((record) => deps.store.deleteSession(record.sid, user.username)));
-  return issued;
+  return { ...issued, handle };
 }
 
 /**
@@ -202,6 +267,12 @@ export async function refreshSession(deps: SessionDeps, token: string, client: C
   // A superseded token after the grace: two holders of one session. End it for both.
   await deps.store.deleteSession(session.sid, session.user);
   log("warn", "refresh reuse", { user: session.user, session: record.handle, ip: client.ip, device: client.device });
+  audit(
+    "refresh_reuse",
+    { user: session.user, session: record.handle, outcome: "refused", reason: "superseded_token" },
+    client,
+  );
+  countMetric("RefreshReuse");
   throw new AppError("session_revoked");
 }
 
@@ -212,7 +283,7 @@ export async function refreshSession(deps: SessionDeps, token: string, client: C
  * `service_unavailable` when the key or the store cannot be used, so a client is never told it is
  * signed out while its session lives on.
  */
-export async function endSessions(deps: SessionDeps, tokens: readonly string[]): Promise<void> {
+export async function endSessions(deps: SessionDeps, tokens: readonly string[], client: ClientFacts): Promise<void> {
   const now = deps.clock();
   for (const token of tokens) {
     let session: Session;
@@ -222,7 +293,14 @@ export async function endSessions(deps: SessionDeps, tokens: readonly string[]):
       if (err instanceof AppError && err.status === 401) continue;
       throw err;
     }
-    await deps.store.deleteSession(session.sid, session.user);
+    const ended = await deps.store.deleteSession(session.sid, session.user);
+    if (ended !== undefined) {
+      audit(
+        "session_ended",
+        { user: session.user, session: ended.handle, outcome: "success", reason: "logout" },
+        client,
+      );
+    }
   }
 }
 
@@ -232,10 +310,19 @@ export async function endSessions(deps: SessionDeps, tokens: readonly string[]):
  * ended, cannot sign a user out everywhere. Throws what verifySessionToken throws, AppError
  * `session_revoked` and `service_unavailable`. Returns the user whose sessions were ended.
  */
-export async function endAllSessions(deps: SessionDeps, token: string): Promise<string> {
+export async function endAllSessions(deps: SessionDeps, token: string, client: ClientFacts): Promise<string> {
   const now = deps.clock();
-  const session = await liveSession(deps, token, now);
+  const session = await verify(deps, token, now);
+  const { record } = await assertSessionLive(deps, session, now);
   await deps.store.endUserSessions(session.user, now);
+  // The session that asked; every session of the user ended with it.
+  const facts = {
+    user: session.user,
+    session: record.handle,
+    outcome: "success",
+    reason: "logout_everywhere",
+  } as const;
+  audit("session_ended", facts, client);
   return session.user;
 }
 

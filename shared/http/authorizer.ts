@@ -11,6 +11,7 @@ import type {
 } from "aws-lambda";
 import { AppError } from "../core/errors.ts";
 import { describeError, log } from "../core/log.ts";
+import { countMetric } from "../core/metrics.ts";
 import type { Session } from "../core/token.ts";
 import { type HttpEvent, requestHeader, requestIdOf } from "./event.ts";
 
@@ -85,9 +86,11 @@ export function authorizerHandler(handle: (event: AuthorizerEvent, facts: Author
       return { isAuthorized: true, context };
     } catch (err) {
       if (err instanceof AppError && err.status < 500) {
+        if (err.code === "session_revoked") countMetric("SessionRevoked");
         line("info", { outcome: "deny", error: err.code });
         return { isAuthorized: false };
       }
+      if (err instanceof AppError && err.code === "service_unavailable") countMetric("StoreUnavailable");
       line("error", {
         outcome: "error",
         error: err instanceof AppError ? err.code : "internal_error",

@@ -3,7 +3,7 @@
  * User-Agent ("Chrome on Linux") and the source address. A dozen rules of our own rather than a
  * User-Agent library (docs/dependencies.md): the label is a hint for the user, never a decision.
  */
-import type { ClientFacts } from "../core/session.ts";
+import type { ClientFacts } from "../core/ports.ts";
 import { type HttpEvent, requestHeader } from "./event.ts";
 
 // First match wins: browsers built on Chrome or Safari name themselves before the engine they share.

@@ -5,6 +5,7 @@
 import type { Config } from "../core/config.ts";
 import { AppError } from "../core/errors.ts";
 import { describeError, log } from "../core/log.ts";
+import { countMetric, type MetricName } from "../core/metrics.ts";
 import type { IssuedToken } from "../core/token.ts";
 import { sessionCookie } from "./cookies.ts";
 import { assertNotCrossSite, senderFacts } from "./cross-site.ts";
@@ -102,6 +103,34 @@ function errorResponse(err: unknown, requestId: string): HttpResult {
   });
 }
 
+/**
+ * The metric a request's outcome counts, first match wins: at most one EMF record per request.
+ * A new counter of an outcome is one line here (and its name in METRICS).
+ */
+const OUTCOME_METRICS: readonly { route?: string; status?: number; error?: string; metric: MetricName }[] = [
+  { error: "service_unavailable", metric: "StoreUnavailable" },
+  { error: "cross_site_request", metric: "CrossSiteRefused" },
+  { error: "session_revoked", metric: "SessionRevoked" },
+  { route: "signin", status: 200, metric: "SignInSucceeded" },
+  { route: "signin", error: "invalid_credentials", metric: "SignInFailed" },
+  { route: "signin", error: "too_many_attempts", metric: "SignInLocked" },
+  { route: "refresh", status: 200, metric: "Refreshed" },
+  { route: "change-password", status: 200, metric: "PasswordChanged" },
+  { route: "change-password", error: "invalid_credentials", metric: "PasswordChangeFailed" },
+  { route: "change-password", error: "too_many_attempts", metric: "SignInLocked" },
+  { route: "signup", status: 201, metric: "SignedUp" },
+];
+
+/** The metric of an outcome, if it counts one. */
+export function outcomeMetric(route: string, status: number, error: string | undefined): MetricName | undefined {
+  return OUTCOME_METRICS.find(
+    (rule) =>
+      (rule.route === undefined || rule.route === route) &&
+      (rule.status === undefined || rule.status === status) &&
+      (rule.error === undefined || rule.error === error),
+  )?.metric;
+}
+
 export interface HandlerOptions {
   /**
    * Set on every route that changes state (sets, clears or ends a session): requests from another
@@ -112,8 +141,9 @@ export interface HandlerOptions {
 }
 
 /**
- * Wraps a handler: every error becomes a response (see errorResponse), and every request is
- * logged once with route, status, error code, user, source IP, request id and duration.
+ * Wraps a handler: every error becomes a response (see errorResponse), every request is logged
+ * once with route, status, error code, user, source IP, request id and duration, and its outcome
+ * counted (outcomeMetric).
  */
 export function httpHandler(route: string, handle: HttpHandler, options: HandlerOptions = {}) {
   return async (event: HttpEvent): Promise<HttpResult> => {
@@ -137,11 +167,14 @@ export function httpHandler(route: string, handle: HttpHandler, options: Handler
       result = errorResponse(err, requestId);
     }
     const status = result.statusCode ?? 200;
+    const code = error instanceof AppError ? error.code : error === undefined ? undefined : "internal_error";
+    const metric = outcomeMetric(route, status, code);
+    if (metric !== undefined) countMetric(metric);
     log(status >= 500 ? "error" : "info", "request", {
       route,
       method: event?.requestContext?.http?.method,
       status,
-      error: error instanceof AppError ? error.code : error === undefined ? undefined : "internal_error",
+      error: code,
       user: facts.user,
       // The address the connection to API Gateway came from: what a guessing campaign is traced
       // by, and the same field as the access log's `ip`.

@@ -21,6 +21,10 @@ import type {
 import type { SessionDeps, SessionPolicy } from "../../shared/core/session.ts";
 import { importSigningKey, type SigningKey } from "../../shared/core/signing-key.ts";
 
+/** Whether two counters are the same record, as the adapter's condition compares them. */
+const sameAttempts = (a: AttemptRecord | undefined, b: AttemptRecord | undefined) =>
+  a === b || (a !== undefined && b !== undefined && a.failures === b.failures && a.expiresAt === b.expiresAt);
+
 export class MemoryStore implements SessionStore {
   readonly users = new Map<string, UserRecord>();
   readonly sessions = new Map<string, SessionRecord>();
@@ -28,11 +32,19 @@ export class MemoryStore implements SessionStore {
   /** Every call, by method name, in order. */
   readonly calls: string[] = [];
   failing = false;
-  readonly failingOn = new Set<keyof SessionStore>();
+  /** Methods that reject as an outage: "before" their write, or "after" it (a lost answer). */
+  readonly failingOn = new Map<keyof SessionStore, "before" | "after">();
 
   #count(method: keyof SessionStore): void {
     this.calls.push(method);
-    if (this.failing || this.failingOn.has(method)) throw unavailable(new Error("the memory store is failing"));
+    if (this.failing || this.failingOn.get(method) === "before") {
+      throw unavailable(new Error("the memory store is failing"));
+    }
+  }
+
+  /** Rejects as a timeout does when `method` is set to fail "after" its write was applied. */
+  #after(method: keyof SessionStore): void {
+    if (this.failingOn.get(method) === "after") throw unavailable(new Error(`${method} timed out`));
   }
 
   /** Adds a user with `password` hashed, as the users CLI would; resolves to the store. */
@@ -94,9 +106,12 @@ export class MemoryStore implements SessionStore {
     return true;
   }
 
-  async deleteSession(sid: string, username: string): Promise<void> {
+  async deleteSession(sid: string, username: string): Promise<SessionRecord | undefined> {
     this.#count("deleteSession");
-    if (this.sessions.get(sid)?.username === username) this.sessions.delete(sid);
+    const record = this.sessions.get(sid);
+    if (record?.username !== username) return undefined;
+    this.sessions.delete(sid);
+    return record;
   }
 
   async listUserSessions(username: string, limit: number): Promise<SessionRecord[]> {
@@ -119,14 +134,17 @@ export class MemoryStore implements SessionStore {
 
   async putAttempts(username: string, read: AttemptRecord | undefined, next: AttemptRecord): Promise<boolean> {
     this.#count("putAttempts");
-    const stored = this.attempts.get(username);
-    const unchanged =
-      read === undefined
-        ? stored === undefined
-        : stored?.failures === read.failures && stored.expiresAt === read.expiresAt;
-    if (!unchanged) return false;
+    if (!sameAttempts(this.attempts.get(username), read)) return false;
     this.attempts.set(username, next);
+    this.#after("putAttempts");
     return true;
+  }
+
+  async restoreAttempts(username: string, written: AttemptRecord, previous: AttemptRecord | undefined): Promise<void> {
+    this.#count("restoreAttempts");
+    if (!sameAttempts(this.attempts.get(username), written)) return;
+    if (previous === undefined) this.attempts.delete(username);
+    else this.attempts.set(username, previous);
   }
 
   async deleteAttempts(username: string): Promise<void> {

@@ -21,6 +21,9 @@ export const PACKAGE_ENV = {
   KEY_ROTATION_DAYS: "7",
   ALLOWED_ORIGINS: "https://app.example.com, https://admin.example.com",
   SESSION_COOKIE_NAME: "__Host-token",
+  ALARM_SIGNIN_FAILURES: "250",
+  ALARM_LOCKOUTS: "40",
+  ALARM_EMAIL: "ops@example.com",
 };
 
 export default async function packageOnce(project: TestProject): Promise<() => void> {
