@@ -10,6 +10,7 @@ import {
   CreateTableCommand,
   DescribeTableCommand,
   type DynamoDBClient,
+  type GlobalSecondaryIndex,
   type KeySchemaElement,
   UpdateTimeToLiveCommand,
   waitUntilTableExists,
@@ -24,6 +25,7 @@ interface TableResource {
     AttributeDefinitions: AttributeDefinition[];
     KeySchema: KeySchemaElement[];
     TimeToLiveSpecification?: { AttributeName: string; Enabled: boolean };
+    GlobalSecondaryIndexes?: GlobalSecondaryIndex[];
   };
 }
 
@@ -38,6 +40,8 @@ function tableNames(config: Config): Record<string, string> {
     UsersTable: config.usersTable,
     SessionsTable: config.sessionsTable,
     SigninAttemptsTable: config.signinAttemptsTable,
+    PasskeysTable: config.passkeysTable,
+    PasskeyChallengesTable: config.passkeyChallengesTable,
   };
 }
 
@@ -63,9 +67,15 @@ export async function ensureTables(client: DynamoDBClient, config: Config): Prom
     const definition = TABLES[logicalId];
     if (definition === undefined) throw new Error(`shared/tables.json has no ${logicalId}`);
     if (await tableExists(client, name)) continue;
-    const { AttributeDefinitions, KeySchema, TimeToLiveSpecification } = definition.Properties;
+    const { AttributeDefinitions, KeySchema, TimeToLiveSpecification, GlobalSecondaryIndexes } = definition.Properties;
     await client.send(
-      new CreateTableCommand({ TableName: name, AttributeDefinitions, KeySchema, BillingMode: "PAY_PER_REQUEST" }),
+      new CreateTableCommand({
+        TableName: name,
+        AttributeDefinitions,
+        KeySchema,
+        BillingMode: "PAY_PER_REQUEST",
+        ...(GlobalSecondaryIndexes === undefined ? {} : { GlobalSecondaryIndexes }),
+      }),
     );
     await waitUntilTableExists({ client, maxWaitTime: 60, minDelay: 1, maxDelay: 2 }, { TableName: name });
     if (TimeToLiveSpecification !== undefined) {

@@ -27,6 +27,12 @@ describe("loadConfig", () => {
       audience: "serverless-jwt-auth/dev",
       sessionCookieName: "token",
       allowedOrigins: [],
+      passkeysTable: "serverless-jwt-auth-dev-passkeys",
+      passkeyChallengesTable: "serverless-jwt-auth-dev-passkey-challenges",
+      reauthMaxSeconds: 300,
+      webauthnRpId: undefined,
+      webauthnOrigins: [],
+      webauthnRpName: "serverless-jwt-auth",
     });
   });
 
@@ -53,6 +59,12 @@ describe("loadConfig", () => {
       TOKEN_AUDIENCE: "you",
       SESSION_COOKIE_NAME: "__Host-token",
       ALLOWED_ORIGINS: " https://app.example.com, http://localhost:5173 ,https://App.Example.com",
+      PASSKEYS_TABLE: "my-passkeys",
+      PASSKEY_CHALLENGES_TABLE: "my-challenges",
+      REAUTH_MAX_SECONDS: "60",
+      WEBAUTHN_RP_ID: "Example.com",
+      WEBAUTHN_ORIGINS: "https://example.com,https://app.example.com",
+      WEBAUTHN_RP_NAME: "Example",
     });
     expect(config).toMatchObject({
       stage: "prod",
@@ -76,6 +88,12 @@ describe("loadConfig", () => {
       audience: "you",
       sessionCookieName: "__Host-token",
       allowedOrigins: ["https://app.example.com", "http://localhost:5173"],
+      passkeysTable: "my-passkeys",
+      passkeyChallengesTable: "my-challenges",
+      reauthMaxSeconds: 60,
+      webauthnRpId: "example.com",
+      webauthnOrigins: ["https://example.com", "https://app.example.com"],
+      webauthnRpName: "Example",
     });
   });
 
@@ -106,9 +124,20 @@ describe("loadConfig", () => {
     ["ALLOWED_ORIGINS", "app.example.com"],
     ["ALLOWED_ORIGINS", "https://app.example.com,,https://b.example.com"],
     ["ALLOWED_ORIGINS", "null"],
+    ["REAUTH_MAX_SECONDS", "5"],
+    ["WEBAUTHN_RP_ID", "https://example.com"],
+    ["WEBAUTHN_RP_ID", "example.com:443"],
+    ["WEBAUTHN_ORIGINS", "example.com"],
+    ["PASSKEYS_TABLE", "a b"],
   ])("fails loudly with the variable's name for %s=%j", (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(name);
+  });
+
+  it("refuses a WebAuthn origin outside WEBAUTHN_RP_ID's domain", () => {
+    expect(() => loadConfig({ WEBAUTHN_RP_ID: "example.com", WEBAUTHN_ORIGINS: "https://evil-example.com" })).toThrow(
+      /WEBAUTHN_ORIGINS/,
+    );
   });
 
   it("refuses a refresh window as long as the token", () => {

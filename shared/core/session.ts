@@ -9,7 +9,8 @@ import type { Credentials } from "./credentials.ts";
 import { AppError } from "./errors.ts";
 import { admitAttempt, type LockoutPolicy } from "./lockout.ts";
 import { passwordMatches } from "./passwords.ts";
-import type { Clock, KeyRing, SessionRecord, SessionStore, UserRecord } from "./ports.ts";
+import type { AttemptRecord, Clock, KeyRing, SessionRecord, SessionStore, UserRecord } from "./ports.ts";
+import type { SigningKey } from "./signing-key.ts";
 import {
   assertRefreshAllowed,
   type IssuedToken,
@@ -42,34 +43,63 @@ const SID_BYTES = 16; // 128 random bits
  */
 export async function signIn(deps: SessionDeps, credentials: Credentials): Promise<IssuedToken> {
   const now = deps.clock();
-  const { username, password } = credentials;
+  const { username } = credentials;
   const [signingKey, attempts, user] = await Promise.all([
     deps.keys.current(),
     deps.store.getAttempts(username),
     deps.store.getUser(username),
   ]);
+  await checkPasswordCounted(deps, credentials, attempts, user, now);
+  const [, issued] = await Promise.all([
+    deps.store.deleteAttempts(username),
+    startSession(deps, signingKey, username, now),
+  ]);
+  return issued;
+}
+
+/**
+ * Checks a password as sign-in does: refuses a locked username before any password work and
+ * counts the attempt before the check. The caller removes the record after a success. Throws
+ * AppError `too_many_attempts`, `invalid_credentials`, or `service_unavailable`.
+ */
+export async function checkPasswordCounted(
+  deps: SessionDeps,
+  credentials: Credentials,
+  attempts: AttemptRecord | undefined,
+  user: UserRecord | undefined,
+  now: number,
+): Promise<void> {
   const admission = admitAttempt(attempts, now, deps.policy);
   if (!admission.admitted) throw new AppError("too_many_attempts", { retryAfterSeconds: admission.retryAfterSeconds });
   // Counted before the password is checked, so concurrent guesses cannot outrun the limit.
-  if (!(await deps.store.putAttempts(username, attempts, admission.next))) {
+  if (!(await deps.store.putAttempts(credentials.username, attempts, admission.next))) {
     throw new AppError("too_many_attempts", { retryAfterSeconds: 1 });
   }
-  if (!(await passwordMatches(password, user?.passwordHash))) throw new AppError("invalid_credentials");
+  if (!(await passwordMatches(credentials.password, user?.passwordHash))) throw new AppError("invalid_credentials");
+}
+
+/**
+ * Records a new session of `username` signed in at `now` and issues its token. Throws AppError
+ * `service_unavailable` when the store cannot be written.
+ */
+export async function startSession(
+  deps: SessionDeps,
+  signingKey: SigningKey,
+  username: string,
+  now: number,
+): Promise<IssuedToken> {
   const session: SessionIdentity = {
     user: username,
     sid: randomBytes(SID_BYTES).toString("base64url"),
     authTime: wholeSecond(now),
   };
-  await Promise.all([
-    deps.store.deleteAttempts(username),
-    deps.store.putSession({
-      sid: session.sid,
-      username,
-      authTime: session.authTime,
-      createdAt: now,
-      expiresAt: session.authTime + deps.policy.sessionMaxSeconds * 1000,
-    }),
-  ]);
+  await deps.store.putSession({
+    sid: session.sid,
+    username,
+    authTime: session.authTime,
+    createdAt: now,
+    expiresAt: session.authTime + deps.policy.sessionMaxSeconds * 1000,
+  });
   return issueSessionToken(signingKey, session, now, deps.policy);
 }
 
@@ -127,10 +157,19 @@ export async function endSessions(deps: SessionDeps, tokens: readonly string[]):
  */
 export async function endAllSessions(deps: SessionDeps, token: string): Promise<string> {
   const now = deps.clock();
-  const session = await verify(deps, token, now);
-  await assertSessionLive(deps.store, session, now);
+  const session = await checkLiveSession(deps, token, now);
   await deps.store.endUserSessions(session.user, now);
   return session.user;
+}
+
+/**
+ * Verifies a session token and that its session was not ended, whatever REVOCATION_CHECK says.
+ * Throws what verifySessionToken throws, AppError `session_revoked` and `service_unavailable`.
+ */
+export async function checkLiveSession(deps: SessionDeps, token: string, now: number): Promise<Session> {
+  const session = await verify(deps, token, now);
+  await assertSessionLive(deps.store, session, now);
+  return session;
 }
 
 /**
