@@ -60,7 +60,7 @@ const PASSKEY_NAME = /^[^\u0000-\u001f\u007f]{1,64}$/;
  * (with a 16 KiB limit).
  */
 export function passkeyBody(event: HttpEvent): Record<string, unknown> {
-  const empty = event.body === undefined || event.body === "";
+  const empty = event.body === undefined || event.body === null || event.body === "";
   return empty && event.requestContext?.http?.method === "DELETE" ? {} : jsonBody(event, MAX_PASSKEY_BODY_BYTES);
 }
 
