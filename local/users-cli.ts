@@ -4,9 +4,11 @@
  *                  (not echoed) or from stdin when piped
  *   passwd <name>  sets a user's password and ends all their sessions
  *   revoke <name>  ends all sessions of a user (they sign in again)
- *   remove <name>  removes a user; their sessions end at their next check
+ *   remove <name>  removes a user and their passkeys; their sessions end at their next check
  *   unlock <name>  clears the failed sign-in count of a username (lifts a lockout)
  *   list           lists the users, without hashes
+ *   passkeys <name>              lists a user's passkeys
+ *   remove-passkey <name> <id>   removes one of them
  *   import         adds the users of a JSON {"<name>": "<scrypt hash>"} on stdin (the old users
  *                  secret) that are not in the table yet
  * Talks to the endpoints of a running `npm start` by default; with `--aws` to AWS itself
@@ -23,7 +25,7 @@ import { useLocalEndpointUnless } from "./sdk-env.ts";
 import { UserAdmin } from "./user-admin.ts";
 
 const usage =
-  "usage: npm run users -- add|passwd|revoke|remove|unlock <username> | list | import   [--stage dev] [--aws]";
+  "usage: npm run users -- add|passwd|revoke|remove|unlock|passkeys <username> | remove-passkey <username> <id> | list | import   [--stage dev] [--aws]";
 
 async function readPassword(): Promise<string> {
   if (!process.stdin.isTTY) {
@@ -78,10 +80,11 @@ async function main(): Promise<void> {
     allowPositionals: true,
     options: { stage: { type: "string" }, aws: { type: "boolean" } },
   });
-  const [command, username] = positionals;
-  const named = ["add", "passwd", "revoke", "remove", "unlock"].includes(String(command));
+  const [command, username, passkeyId] = positionals;
+  const named = ["add", "passwd", "revoke", "remove", "unlock", "passkeys"].includes(String(command));
   const bare = command === "list" || command === "import";
-  if (!(named && positionals.length === 2) && !(bare && positionals.length === 1)) {
+  const withId = command === "remove-passkey" && positionals.length === 3;
+  if (!(named && positionals.length === 2) && !(bare && positionals.length === 1) && !withId) {
     throw new Error(usage);
   }
   if (username !== undefined && !USERNAME_PATTERN.test(username)) {
@@ -98,6 +101,18 @@ async function main(): Promise<void> {
       for (const user of await users.listUsers()) {
         console.log(`${user.username}\tsessions valid after ${new Date(user.sessionsValidAfter).toISOString()}`);
       }
+    } else if (command === "passkeys") {
+      const passkeys = await users.listPasskeys(name);
+      const day = (ms: number | undefined) => (ms === undefined ? "never" : new Date(ms).toISOString());
+      for (const passkey of passkeys.sort((a, b) => a.createdAt - b.createdAt)) {
+        console.log(
+          `${passkey.id}\t${passkey.name}\tcreated ${day(passkey.createdAt)}\tlast used ${day(passkey.lastUsedAt)}`,
+        );
+      }
+      if (passkeys.length === 0) console.log(`${name} has no passkey`);
+    } else if (command === "remove-passkey") {
+      if (!(await users.deletePasskey(String(passkeyId), name))) throw new Error(`${name} has no passkey ${passkeyId}`);
+      console.log(`removed passkey ${passkeyId} of ${name}; it signs no one in`);
     } else if (command === "add") {
       const hash = await hashPassword(await newPassword());
       const added = await users.addUser(name, hash, Date.now());
@@ -119,7 +134,7 @@ async function main(): Promise<void> {
       console.log(`ended every session of ${name}`);
     } else {
       if (!(await users.removeUser(name))) throw missing();
-      console.log(`removed user ${name}; their sessions are ended`);
+      console.log(`removed user ${name} and their passkeys; their sessions are ended`);
     }
     if (command === "passwd" || command === "revoke" || command === "remove") {
       console.log("a signed-in browser is refused at its next refresh (REVOCATION_CHECK=every-request: at once)");
