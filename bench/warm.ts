@@ -9,6 +9,7 @@ import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { type AttributeValue, GetItemCommand } from "@aws-sdk/client-dynamodb";
+import { generateAuthenticationOptions, verifyAuthenticationResponse } from "@simplewebauthn/server";
 import { decodeJwt, jwtVerify, SignJWT } from "jose";
 import jsonwebtoken from "jsonwebtoken";
 import { ensureDevKey, ensureTables } from "../local/dev-data.ts";
@@ -19,6 +20,7 @@ import { SessionTables } from "../shared/aws/session-tables.ts";
 import { loadConfig } from "../shared/core/config.ts";
 import { hashPassword, verifyPassword } from "../shared/core/passwords.ts";
 import { importSigningKey } from "../shared/core/signing-key.ts";
+import { SoftAuthenticator } from "../test/support/authenticator.ts";
 import { authorizerEvent, httpApiEvent, signInEvent } from "../test/support/in-process.ts";
 import { devKey, liveToken } from "../test/support/tokens.ts";
 
@@ -28,7 +30,7 @@ type Handler = (event: unknown) => Promise<Result>;
 export interface WarmResults {
   /** Median wall-clock µs of one call, by case name. */
   readonly us: Record<string, number>;
-  /** Median wall-clock ms of one sign-in and of its scrypt floor. */
+  /** Median wall-clock ms of one sign-in and of its scrypt floor, and of a passkey sign-in and its floor. */
   readonly ms: Record<string, number>;
   /** GetSecretValue calls at the endpoint, by what was done. */
   readonly counts: Record<string, number>;
@@ -101,8 +103,15 @@ export async function measureWarm(
       return secrets.count("GetSecretValue");
     };
 
-    const bundles = ["signin", "welcome", "refresh", "authorize"].map(container);
-    const [signin, welcome, refresh, authorize] = (await Promise.all(bundles)) as [Handler, Handler, Handler, Handler];
+    const bundles = ["signin", "welcome", "refresh", "authorize", "passkey-signin", "manage-passkeys"].map(container);
+    const [signin, welcome, refresh, authorize, passkeySignin, managePasskeys] = (await Promise.all(bundles)) as [
+      Handler,
+      Handler,
+      Handler,
+      Handler,
+      Handler,
+      Handler,
+    ];
     const signInRequest = signInEvent({ username: user, password });
     const signedIn = await call(signin, signInRequest, 200);
     const token = /^token=([^;]+)/.exec(signedIn.cookies?.[0] ?? "")?.[1] ?? "";
@@ -124,6 +133,34 @@ export async function measureWarm(
     // What refresh cannot do without: verify, read the session and the user, sign (raw SDK and jose).
     const read = (TableName: string, Key: Record<string, AttributeValue>) =>
       dynamodbClient.send(new GetItemCommand({ TableName, Key, ConsistentRead: true }));
+
+    // A passkey of the bench user, registered through the function; the RP is the events' domain.
+    const rp = { rpId: "example.com", origin: "https://example.com" };
+    const post = (path: string, body: unknown, cookies?: string[]) =>
+      httpApiEvent({
+        rawPath: path,
+        routeKey: `POST ${path}`,
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+        ...(cookies === undefined ? {} : { cookies }),
+        requestContext: { http: { method: "POST", path } } as never,
+      });
+    const bodyOf = (result: Result) =>
+      JSON.parse(String((result as { body?: string }).body)) as { challenge: string; user?: { id: string } };
+    const authenticator = new SoftAuthenticator();
+    const sessionCookie = [`token=${token}`];
+    const creation = bodyOf(await call(managePasskeys, post("/passkeys/registration-options", {}, sessionCookie), 200));
+    const registration = authenticator.register({
+      ...rp,
+      challenge: creation.challenge,
+      userId: creation.user?.id,
+    });
+    await call(managePasskeys, post("/passkeys", { response: registration }, sessionCookie), 201);
+    const passkey = { id: authenticator.id, publicKey: new Uint8Array(), counter: 0 };
+    const stored = await dynamodbClient.send(
+      new GetItemCommand({ TableName: config.passkeysTable, Key: { id: { S: authenticator.id } } }),
+    );
+    passkey.publicKey = Buffer.from(String(stored.Item?.publicKey?.S), "base64url");
 
     // Each case takes turns only within its group. The table calls leave work behind in this
     // process (dynalite serves them here), which nearly tripled the µs cases that took turns with
@@ -155,6 +192,27 @@ export async function measureWarm(
         signin_warm: () => call(signin, signInRequest, 200),
         scrypt_floor: () => verifyPassword(password, passwordHash),
       },
+      // A whole passkey sign-in (options, the authenticator's signature, sign-in) beside the same
+      // ceremony with the library alone: its options, the same signature, its verification.
+      passkey: {
+        passkey_signin_warm: async () => {
+          const options = bodyOf(await call(passkeySignin, post("/signin/passkey-options", {}), 200));
+          const response = authenticator.authenticate({ ...rp, challenge: options.challenge });
+          await call(passkeySignin, post("/signin/passkey", response), 200);
+        },
+        passkey_verify_floor: async () => {
+          const options = await generateAuthenticationOptions({ rpID: rp.rpId, userVerification: "required" });
+          const response = authenticator.authenticate({ ...rp, challenge: options.challenge });
+          const verified = await verifyAuthenticationResponse({
+            response: response as never,
+            expectedChallenge: options.challenge,
+            expectedOrigin: rp.origin,
+            expectedRPID: rp.rpId,
+            credential: passkey,
+          });
+          if (!verified.verified) throw new Error("passkey floor: not verified");
+        },
+      },
     };
     const caseNames = Object.values(groups).flatMap((cases) => Object.keys(cases));
     const times: Record<string, number[]> = Object.fromEntries(caseNames.map((name) => [name, []]));
@@ -174,7 +232,11 @@ export async function measureWarm(
     );
     const medians = (group: string, scale = 1) =>
       Object.fromEntries(Object.keys(groups[group] ?? {}).map((name) => [name, median(times[name] ?? []) * scale]));
-    return { us: { ...medians("verify"), ...medians("tables") }, ms: medians("signin", 1 / 1000), counts };
+    return {
+      us: { ...medians("verify"), ...medians("tables") },
+      ms: { ...medians("signin", 1 / 1000), ...medians("passkey", 1 / 1000) },
+      counts,
+    };
   } finally {
     dynamodbClient.destroy();
     secretsClient.destroy();
