@@ -42,6 +42,8 @@ function tableNames(config: Config): Record<string, string> {
     UsersTable: config.usersTable,
     SessionsTable: config.sessionsTable,
     SigninAttemptsTable: config.signinAttemptsTable,
+    PasskeysTable: config.passkeysTable,
+    PasskeyChallengesTable: config.passkeyChallengesTable,
   };
 }
 

@@ -1,5 +1,5 @@
 /**
- * A serverless plugin for `npm start` and the HTTP tests: it corrects two places where
+ * A serverless plugin for `npm start` and the HTTP tests: it corrects the places where
  * serverless-offline 14.8's HTTP API events differ from API Gateway's in ways that change the
  * service's answers (LambdaProxyIntegrationEventV2#create):
  * - Offline gives a request that has a body but no Content-Type the header `content-type:
@@ -13,6 +13,8 @@
  *   local/gateway-proxy.ts in front, which adds API Gateway's CORS, but offline's port still
  *   listens on 127.0.0.1, where a page can find it; so no answer of this process carries an
  *   `Access-Control-*` header, and a preflight to it fails in the browser.
+ * - Offline puts a placeholder in `requestContext.domainName`, where API Gateway names the API's
+ *   domain (the passkeys' default RP ID); this puts `localhost`, the domain of the local API.
  * It acts only under `serverless offline start`; packaging and deploying load it and do nothing.
  */
 "use strict";
@@ -58,6 +60,8 @@ async function patchOffline() {
     const cookies = typeof header === "string" ? header.split(";").map((cookie) => cookie.trim()) : [];
     event.cookies = cookies.filter((cookie) => cookie !== "");
     if (event.cookies.length === 0) delete event.cookies; // API Gateway leaves the field out
+    // API Gateway names the API's domain here; offline a placeholder. Locally the API is localhost.
+    if (event.requestContext) event.requestContext.domainName = "localhost";
     return event;
   };
 }

@@ -158,6 +158,8 @@ async function main(): Promise<void> {
       env: {
         ...process.env,
         STAGE: config.stage,
+        // The page's origin for passkeys: http://localhost on PORT (the functions' own default is :8000).
+        WEBAUTHN_ORIGINS: process.env.WEBAUTHN_ORIGINS || `http://localhost:${httpPort}`,
         // serverless-offline hands every AWS_* variable to the handlers.
         ...localSdkEnvironment(endpoint, dynamodbEndpoint),
       },

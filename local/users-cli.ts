@@ -5,11 +5,13 @@
  *                  allows it (shared/core/password-policy.ts)
  *   passwd <name>  sets a user's password and ends all their sessions
  *   revoke <name>  ends all sessions of a user (they sign in again)
- *   remove <name>  removes a user; their sessions end at their next check
+ *   remove <name>  removes a user and their passkeys; their sessions end at their next check
  *   unlock <name>  clears the failed sign-in count of a username (lifts a lockout)
  *   list           lists the users, without hashes, with their live session counts
  *   sessions <name>            lists a user's live sessions (id, device, address, times)
  *   end-session <name> <id>    ends one session of a user, by the id `sessions` shows
+ *   passkeys <name>              lists a user's passkeys
+ *   remove-passkey <name> <id>   removes one of them
  *   import         adds the users of a JSON {"<name>": "<scrypt hash>"} on stdin (the old users
  *                  secret) that are not in the table yet
  * Talks to the endpoints of a running `npm start` by default; with `--aws` to AWS itself
@@ -28,7 +30,7 @@ import { useLocalEndpointUnless } from "./sdk-env.ts";
 import { UserAdmin } from "./user-admin.ts";
 
 const usage =
-  "usage: npm run users -- add|passwd|revoke|remove|unlock|sessions <username> | end-session <username> <id> | list | import   [--stage dev] [--aws]";
+  "usage: npm run users -- add|passwd|revoke|remove|unlock|sessions|passkeys <username> | end-session|remove-passkey <username> <id> | list | import   [--stage dev] [--aws]";
 
 async function readPassword(): Promise<string> {
   if (!process.stdin.isTTY) {
@@ -83,11 +85,11 @@ async function main(): Promise<void> {
     allowPositionals: true,
     options: { stage: { type: "string" }, aws: { type: "boolean" } },
   });
-  const [command, username, sessionId] = positionals;
-  const named = ["add", "passwd", "revoke", "remove", "unlock", "sessions"].includes(String(command));
+  const [command, username, itemId] = positionals;
+  const named = ["add", "passwd", "revoke", "remove", "unlock", "sessions", "passkeys"].includes(String(command));
   const bare = command === "list" || command === "import";
-  const endSession = command === "end-session" && positionals.length === 3;
-  if (!(named && positionals.length === 2) && !(bare && positionals.length === 1) && !endSession) {
+  const withId = (command === "end-session" || command === "remove-passkey") && positionals.length === 3;
+  if (!(named && positionals.length === 2) && !(bare && positionals.length === 1) && !withId) {
     throw new Error(usage);
   }
   if (username !== undefined && !USERNAME_PATTERN.test(username)) {
@@ -116,10 +118,22 @@ async function main(): Promise<void> {
       }
       console.log(`${sessions.length} live session(s) of ${name}`);
     } else if (command === "end-session") {
-      if (!(await endUserSession(users, name, String(sessionId), Date.now(), config))) {
-        throw new Error(`${name} has no live session ${sessionId}`);
+      if (!(await endUserSession(users, name, String(itemId), Date.now(), config))) {
+        throw new Error(`${name} has no live session ${itemId}`);
       }
-      console.log(`ended session ${sessionId} of ${name}`);
+      console.log(`ended session ${itemId} of ${name}`);
+    } else if (command === "passkeys") {
+      const passkeys = await users.listPasskeys(name);
+      const day = (ms: number | undefined) => (ms === undefined ? "never" : new Date(ms).toISOString());
+      for (const passkey of passkeys.sort((a, b) => a.createdAt - b.createdAt)) {
+        console.log(
+          `${passkey.id}\t${passkey.name}\tcreated ${day(passkey.createdAt)}\tlast used ${day(passkey.lastUsedAt)}`,
+        );
+      }
+      if (passkeys.length === 0) console.log(`${name} has no passkey`);
+    } else if (command === "remove-passkey") {
+      if (!(await users.deletePasskey(String(itemId), name))) throw new Error(`${name} has no passkey ${itemId}`);
+      console.log(`removed passkey ${itemId} of ${name}; it signs no one in`);
     } else if (command === "add") {
       const hash = await hashPassword(await newPassword(name, config));
       const added = await users.addUser(name, hash, Date.now());
@@ -143,7 +157,7 @@ async function main(): Promise<void> {
       console.log(`ended every session of ${name}`);
     } else {
       if (!(await users.removeUser(name))) throw missing();
-      console.log(`removed user ${name}; their sessions are ended`);
+      console.log(`removed user ${name} and their passkeys; their sessions are ended`);
     }
     if (["passwd", "revoke", "remove", "end-session"].includes(String(command))) {
       console.log("a signed-in browser is refused at its next refresh (REVOCATION_CHECK=every-request: at once)");

@@ -6,6 +6,8 @@
  * disagrees with the server's changes nothing. The session cookie is HttpOnly: the page never
  * sees the token; localStorage keeps only the user name and when to renew. Its tabs share one
  * cookie, so one tab renews it at a time (a Web Lock) and tells the others (a BroadcastChannel).
+ * Passkeys (where the browser has WebAuthn's JSON methods): sign in with one, from the button or
+ * the username field's autofill, and list, add and remove them once signed in.
  */
 
 interface Issued {
@@ -50,6 +52,8 @@ const MESSAGES: Record<string, string> = {
   ambiguous_token: "This browser holds two session cookies. Log out, then sign in again.",
   cross_site_request: "The service refused the request as coming from another site.",
   service_unavailable: "The service is unavailable for a moment. Try again in a few seconds.",
+  invalid_passkey: "That passkey was not accepted.",
+  passkey_not_found: "That passkey no longer exists.",
 };
 
 function element<T extends HTMLElement>(id: string): T {
@@ -86,7 +90,31 @@ const view = {
   newPassword: element<HTMLInputElement>("new-password"),
   passwordError: element<HTMLElement>("password-error"),
   passwordButton: element<HTMLButtonElement>("password-button"),
+  passkeySignIn: element<HTMLButtonElement>("passkey-signin"),
+  passkeys: element<HTMLElement>("passkeys"),
+  passkeyList: element<HTMLUListElement>("passkey-list"),
+  noPasskeys: element<HTMLElement>("no-passkeys"),
+  addPasskey: element<HTMLButtonElement>("add-passkey"),
+  reauthForm: element<HTMLFormElement>("reauth-form"),
+  reauthPassword: element<HTMLInputElement>("reauth-password"),
 };
+
+interface PasskeySummary {
+  readonly id: string;
+  readonly name: string;
+  readonly createdAt: number;
+  readonly lastUsedAt?: number;
+}
+
+// WebAuthn's JSON forms in the browser itself (Chromium 129+, Firefox 119+, Safari 18.4+); without them, no passkeys.
+const passkeysSupported =
+  typeof PublicKeyCredential !== "undefined" &&
+  typeof PublicKeyCredential.parseRequestOptionsFromJSON === "function" &&
+  typeof PublicKeyCredential.parseCreationOptionsFromJSON === "function";
+/** The pending autofill (conditional) passkey request, aborted before any other WebAuthn call. */
+let autofill: AbortController | undefined;
+/** What to retry with the password once the user gives it (reauthentication_required). */
+let awaitingPassword: ((password: string) => Promise<void>) | undefined;
 
 let known: Known | undefined;
 let refreshTimer: number | undefined;
@@ -188,6 +216,7 @@ function render(): void {
 /** Takes `next` as the session; `announce` tells the other tabs (who then do the same). */
 function signedIn(next: Known, announce = false): void {
   const first = known === undefined;
+  autofill?.abort();
   remember(next);
   schedule(next.refreshAt - Date.now());
   render();
@@ -277,6 +306,9 @@ function signedOut(text: string, tone: "ok" | "error" | "info", announce = false
   render();
   say(text, tone);
   if (announce) tabs?.postMessage({ signedOut: true } satisfies TabNews);
+  view.passkeys.hidden = true;
+  view.reauthForm.hidden = true;
+  void startAutofill();
 }
 
 function schedule(delayMs: number): void {
@@ -357,6 +389,134 @@ function retryOrExpire(text: string): void {
   }
 }
 
+/**
+ * Signs in with a passkey: from the button (a modal prompt) or, with `conditional`, from the
+ * username field's autofill, which waits until the user picks one.
+ */
+async function passkeySignIn(conditional = false): Promise<void> {
+  autofill?.abort();
+  const controller = new AbortController();
+  if (conditional) autofill = controller;
+  try {
+    const options = await call("POST", "/signin/passkey-options", {});
+    if (options.status !== 200) {
+      if (!conditional) say(errorText(options), "error");
+      return;
+    }
+    const credential = await navigator.credentials.get({
+      publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(options.body as PublicKeyCredentialRequestOptionsJSON),
+      signal: controller.signal,
+      ...(conditional ? { mediation: "conditional" as CredentialMediationRequirement } : {}),
+    });
+    if (!(credential instanceof PublicKeyCredential)) return;
+    const answer = await call("POST", "/signin/passkey", credential.toJSON());
+    if (answer.status === 200 && isIssued(answer.body)) {
+      say("");
+      signedIn(fromIssued(answer.body, Date.now()));
+      void loadPasskeys();
+    } else {
+      say(errorText(answer), "error");
+    }
+  } catch {
+    // The browser ends an autofill request as it likes (a form submitted, another request); a
+    // cancelled prompt says so.
+    if (!conditional && !controller.signal.aborted) say("No passkey was used.", "error");
+  }
+}
+
+async function startAutofill(): Promise<void> {
+  if (!passkeysSupported || known !== undefined) return;
+  if (await PublicKeyCredential.isConditionalMediationAvailable?.()) void passkeySignIn(true);
+}
+
+function renderPasskeys(passkeys: readonly PasskeySummary[]): void {
+  const day = (ms: number) => new Date(ms).toLocaleDateString();
+  view.passkeyList.replaceChildren(
+    ...passkeys.map((passkey) => {
+      const item = document.createElement("li");
+      const label = document.createElement("span");
+      const detail = document.createElement("small");
+      label.textContent = passkey.name;
+      detail.textContent = `added ${day(passkey.createdAt)}, ${passkey.lastUsedAt === undefined ? "never used" : `last used ${day(passkey.lastUsedAt)}`}`;
+      label.append(detail);
+      const remove = document.createElement("button");
+      remove.type = "button";
+      remove.className = "secondary";
+      remove.textContent = "Remove";
+      remove.dataset.id = passkey.id;
+      remove.addEventListener(
+        "click",
+        () => void withReauthentication((password) => removePasskey(passkey.id, password)),
+      );
+      item.append(label, remove);
+      return item;
+    }),
+  );
+  view.noPasskeys.hidden = passkeys.length > 0;
+  view.passkeys.hidden = false;
+}
+
+async function loadPasskeys(): Promise<void> {
+  if (!passkeysSupported || known === undefined) return;
+  const answer = await call("GET", "/passkeys");
+  const list = (answer.body as { passkeys?: unknown } | null)?.passkeys;
+  if (answer.status === 200 && Array.isArray(list)) renderPasskeys(list as PasskeySummary[]);
+  else view.passkeys.hidden = true;
+}
+
+/** Runs a passkey change; when the service wants the password first, asks for it and runs it again. */
+async function withReauthentication(change: (password?: string) => Promise<Answer | undefined>): Promise<void> {
+  const answer = await change();
+  if ((answer?.body as { error?: unknown } | null)?.error !== "reauthentication_required") return;
+  say("Enter your password to change passkeys.", "info");
+  view.reauthForm.hidden = false;
+  view.reauthPassword.focus();
+  awaitingPassword = async (password) => {
+    const again = await change(password);
+    if ((again?.body as { error?: unknown } | null)?.error === "reauthentication_required")
+      say(errorText(again as Answer), "error");
+  };
+}
+
+/** Registers a passkey of this device; answers the refusal it got, if any. */
+async function addPasskey(password?: string): Promise<Answer | undefined> {
+  const options = await call("POST", "/passkeys/registration-options", password === undefined ? {} : { password });
+  if (options.status !== 200) {
+    if (options.status !== 401 || password !== undefined) say(errorText(options), "error");
+    return options;
+  }
+  autofill?.abort();
+  let credential: Credential | null;
+  try {
+    credential = await navigator.credentials.create({
+      publicKey: PublicKeyCredential.parseCreationOptionsFromJSON(
+        options.body as PublicKeyCredentialCreationOptionsJSON,
+      ),
+    });
+  } catch {
+    say("No passkey was created.", "error");
+    return undefined;
+  }
+  if (!(credential instanceof PublicKeyCredential)) return undefined;
+  const answer = await call("POST", "/passkeys", { response: credential.toJSON() });
+  if (answer.status === 201) say("Passkey added.", "ok");
+  else say(errorText(answer), "error");
+  await loadPasskeys();
+  return answer;
+}
+
+async function removePasskey(id: string, password?: string): Promise<Answer | undefined> {
+  const answer = await call(
+    "DELETE",
+    `/passkeys/${encodeURIComponent(id)}`,
+    password === undefined ? undefined : { password },
+  );
+  if (answer.status === 200) say("Passkey removed.", "ok");
+  else if (answer.status !== 401 || password !== undefined) say(errorText(answer), "error");
+  await loadPasskeys();
+  return answer;
+}
+
 async function signIn(event: SubmitEvent): Promise<void> {
   event.preventDefault();
   view.signInButton.disabled = true;
@@ -366,6 +526,7 @@ async function signIn(event: SubmitEvent): Promise<void> {
     if (answer.status === 200 && isIssued(answer.body)) {
       view.password.value = "";
       signedIn(fromIssued(answer.body, Date.now()), true);
+      void loadPasskeys();
     } else {
       say(errorText(answer), "error");
     }
@@ -461,16 +622,20 @@ async function logOut(path: string, done: string, button: HTMLButtonElement): Pr
  */
 async function start(): Promise<void> {
   const previous = stored();
+  view.passkeySignIn.hidden = !passkeysSupported;
   if (previous === undefined || previous.expiresAt <= Date.now()) {
     remember(undefined);
     render();
+    void startAutofill();
     return;
   }
   try {
     const answer = await call("GET", "/welcome");
     // Another tab may have renewed the cookie during the call.
-    if (answer.status === 200) signedIn(newest(previous));
-    else signedOut(errorText(answer), "info");
+    if (answer.status === 200) {
+      signedIn(newest(previous));
+      void loadPasskeys();
+    } else signedOut(errorText(answer), "info");
   } catch {
     render();
     say("The service cannot be reached. Reload the page to try again.", "error");
@@ -480,6 +645,17 @@ async function start(): Promise<void> {
 view.form.addEventListener("submit", (event) => void signIn(event));
 view.signupForm.addEventListener("submit", (event) => void signUp(event));
 view.passwordForm.addEventListener("submit", (event) => void changePassword(event));
+view.passkeySignIn.addEventListener("click", () => void passkeySignIn());
+view.addPasskey.addEventListener("click", () => void withReauthentication((password) => addPasskey(password)));
+view.reauthForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const password = view.reauthPassword.value;
+  view.reauthPassword.value = "";
+  view.reauthForm.hidden = true;
+  const retry = awaitingPassword;
+  awaitingPassword = undefined;
+  if (retry !== undefined) void retry(password);
+});
 view.logout.addEventListener("click", () => void logOut("/logout", "Signed out.", view.logout));
 view.logoutEverywhere.addEventListener(
   "click",

@@ -8,10 +8,13 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { defaultProvider } from "./aws/aws-credentials.ts";
 import { SigningKeyRing } from "./aws/key-ring.ts";
+import { PasskeyTables } from "./aws/passkey-tables.ts";
 import { type CacheOptions, secretVersionReader } from "./aws/secret-cache.ts";
 import { SessionTables } from "./aws/session-tables.ts";
 import type { AccountDeps } from "./core/account.ts";
 import { loadConfig } from "./core/config.ts";
+import type { PasskeyDeps } from "./core/passkeys.ts";
+import type { WebAuthnVerifier } from "./core/ports.ts";
 
 /** Throws ConfigError, naming the variable, at cold start: a bad setting never serves a request. */
 export const config = loadConfig(process.env);
@@ -58,3 +61,13 @@ export const deps: AccountDeps = {
   clock: () => Date.now(),
   policy: config,
 };
+
+/**
+ * What the passkey functions hand to the passkey use cases: the session's, with the passkey tables
+ * and the WebAuthn verifier they bring (shared/http/webauthn.ts), so that no other bundle carries
+ * the WebAuthn library.
+ */
+export function passkeyDeps(webauthn: WebAuthnVerifier): PasskeyDeps {
+  const store = new PasskeyTables(dynamodb, config);
+  return { keys: signingKeys, store, passkeys: store, webauthn, clock: () => Date.now(), policy: config };
+}

@@ -91,7 +91,8 @@ describe("the page", () => {
   it("ships the script bundled for browsers: no TypeScript, no import left", async () => {
     const script = (await new Client(unconfigured.baseUrl).request("GET", "/page.js")).text;
     expect(script).not.toMatch(/^\s*import\s|\binterface\s+\w+\s*\{/m);
-    expect(script.length).toBeLessThan(10_000);
+    // Bundled and minified: the page's script, with sessions, passkeys and tabs, is some 12 KB.
+    expect(script.length).toBeLessThan(20_000);
   });
 });
 

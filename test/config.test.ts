@@ -31,6 +31,12 @@ describe("loadConfig", () => {
       allowedOrigins: [],
       passwordMinLength: 15,
       signup: "closed",
+      passkeysTable: "serverless-jwt-auth-dev-passkeys",
+      passkeyChallengesTable: "serverless-jwt-auth-dev-passkey-challenges",
+      reauthMaxSeconds: 300,
+      webauthnRpId: undefined,
+      webauthnOrigins: [],
+      webauthnRpName: "serverless-jwt-auth",
     });
   });
 
@@ -61,6 +67,12 @@ describe("loadConfig", () => {
       ALLOWED_ORIGINS: " https://app.example.com, http://localhost:5173 ,https://App.Example.com",
       PASSWORD_MIN_LENGTH: "8",
       SIGNUP: "open",
+      PASSKEYS_TABLE: "my-passkeys",
+      PASSKEY_CHALLENGES_TABLE: "my-challenges",
+      REAUTH_MAX_SECONDS: "60",
+      WEBAUTHN_RP_ID: "Example.com",
+      WEBAUTHN_ORIGINS: "https://example.com,https://app.example.com",
+      WEBAUTHN_RP_NAME: "Example",
     });
     expect(config).toMatchObject({
       stage: "prod",
@@ -88,6 +100,12 @@ describe("loadConfig", () => {
       allowedOrigins: ["https://app.example.com", "http://localhost:5173"],
       passwordMinLength: 8,
       signup: "open",
+      passkeysTable: "my-passkeys",
+      passkeyChallengesTable: "my-challenges",
+      reauthMaxSeconds: 60,
+      webauthnRpId: "example.com",
+      webauthnOrigins: ["https://example.com", "https://app.example.com"],
+      webauthnRpName: "Example",
     });
   });
 
@@ -125,9 +143,20 @@ describe("loadConfig", () => {
     ["PASSWORD_MIN_LENGTH", "7"],
     ["PASSWORD_MIN_LENGTH", "65"],
     ["SIGNUP", "yes"],
+    ["REAUTH_MAX_SECONDS", "5"],
+    ["WEBAUTHN_RP_ID", "https://example.com"],
+    ["WEBAUTHN_RP_ID", "example.com:443"],
+    ["WEBAUTHN_ORIGINS", "example.com"],
+    ["PASSKEYS_TABLE", "a b"],
   ])("fails loudly with the variable's name for %s=%j", (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(name);
+  });
+
+  it("refuses a WebAuthn origin outside WEBAUTHN_RP_ID's domain", () => {
+    expect(() => loadConfig({ WEBAUTHN_RP_ID: "example.com", WEBAUTHN_ORIGINS: "https://evil-example.com" })).toThrow(
+      /WEBAUTHN_ORIGINS/,
+    );
   });
 
   it("refuses a refresh window as long as the token", () => {

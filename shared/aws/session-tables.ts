@@ -47,7 +47,8 @@ function toUser(item: Item | undefined): UserRecord | undefined {
   const passwordHash = str(item, "passwordHash");
   const sessionsValidAfter = num(item, "sessionsValidAfter");
   if (username === undefined || passwordHash === undefined || sessionsValidAfter === undefined) return undefined;
-  return { username, passwordHash, sessionsValidAfter };
+  const webauthnUserId = str(item, "webauthnUserId");
+  return { username, passwordHash, sessionsValidAfter, ...(webauthnUserId === undefined ? {} : { webauthnUserId }) };
 }
 
 function toSession(item: Item | undefined): SessionRecord | undefined {
@@ -104,7 +105,7 @@ function toAttempts(item: Item | undefined): AttemptRecord | undefined {
   return { failures, lockedUntil: lockedUntil * 1000, expiresAt: expiresAt * 1000 };
 }
 
-function isConditionFailure(err: unknown): boolean {
+export function isConditionFailure(err: unknown): boolean {
   return (err as { name?: unknown }).name === "ConditionalCheckFailedException";
 }
 

@@ -56,6 +56,18 @@ export interface Config {
   readonly passwordMinLength: number;
   /** `open`: anyone may create an account at POST /signup; `closed` (default): it answers 403. */
   readonly signup: Signup;
+  /** DynamoDB table of passkeys: by credential id, with a GSI by username. */
+  readonly passkeysTable: string;
+  /** DynamoDB table of the passkey ceremonies' single-use challenges. */
+  readonly passkeyChallengesTable: string;
+  /** Registering or removing a passkey needs a sign-in at most this old, or the password. */
+  readonly reauthMaxSeconds: number;
+  /** The WebAuthn RP ID; undefined: the API's own domain, from the request context. */
+  readonly webauthnRpId: string | undefined;
+  /** Exact origins a passkey ceremony may come from; empty: https:// on the RP ID's domain. */
+  readonly webauthnOrigins: readonly string[];
+  /** The service's name in the browser's passkey prompt. */
+  readonly webauthnRpName: string;
 }
 
 export type RevocationCheck = "refresh" | "every-request";
@@ -125,18 +137,32 @@ function cookieName(env: Env): string {
   return name;
 }
 
-function origins(env: Env): readonly string[] {
-  const raw = env.ALLOWED_ORIGINS?.trim() ?? "";
+function origins(env: Env, name = "ALLOWED_ORIGINS"): readonly string[] {
+  const raw = env[name]?.trim() ?? "";
   if (raw === "") return Object.freeze([]);
   const list = raw.split(",").map((origin) => origin.trim().toLowerCase());
   for (const origin of list) {
     if (!ORIGIN.test(origin) || origin.length > 255) {
       throw new ConfigError(
-        `ALLOWED_ORIGINS must be comma-separated origins such as https://app.example.com (no path, no *), got "${origin.slice(0, 80)}"`,
+        `${name} must be comma-separated origins such as https://app.example.com (no path, no *), got "${origin.slice(0, 80)}"`,
       );
     }
   }
   return Object.freeze([...new Set(list)]);
+}
+
+// A WebAuthn RP ID is a registrable domain (or localhost): lower-case labels, no scheme, no port.
+const RP_ID = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;
+
+function rpId(env: Env): string | undefined {
+  const raw = env.WEBAUTHN_RP_ID?.trim().toLowerCase();
+  if (raw === undefined || raw === "") return undefined;
+  if (!RP_ID.test(raw)) {
+    throw new ConfigError(
+      `WEBAUTHN_RP_ID must be a domain name such as example.com (no scheme, no port), got "${raw}"`,
+    );
+  }
+  return raw;
 }
 
 /**
@@ -169,6 +195,17 @@ export function loadConfig(env: Env): Config {
       `SIGNIN_LOCKOUT_MAX_SECONDS (${signinLockoutMaxSeconds}) must be at least SIGNIN_LOCKOUT_BASE_SECONDS (${signinLockoutBaseSeconds})`,
     );
   }
+  const webauthnRpId = rpId(env);
+  const webauthnOrigins = origins(env, "WEBAUTHN_ORIGINS");
+  // A browser uses a passkey only on its RP ID's domain or a subdomain of it.
+  for (const origin of webauthnRpId === undefined ? [] : webauthnOrigins) {
+    const host = new URL(origin).hostname;
+    if (host !== webauthnRpId && !host.endsWith(`.${webauthnRpId}`)) {
+      throw new ConfigError(
+        `WEBAUTHN_ORIGINS: ${origin} is not on WEBAUTHN_RP_ID (${webauthnRpId}) or a subdomain of it`,
+      );
+    }
+  }
   const prefix = `${SERVICE_NAME}-${stage}`;
   return Object.freeze({
     stage,
@@ -196,5 +233,11 @@ export function loadConfig(env: Env): Config {
     allowedOrigins: origins(env),
     passwordMinLength: integer(env, "PASSWORD_MIN_LENGTH", 15, 8, 64),
     signup: signup(env),
+    passkeysTable: tableName(env, "PASSKEYS_TABLE", `${prefix}-passkeys`),
+    passkeyChallengesTable: tableName(env, "PASSKEY_CHALLENGES_TABLE", `${prefix}-passkey-challenges`),
+    reauthMaxSeconds: integer(env, "REAUTH_MAX_SECONDS", 300, 10, day),
+    webauthnRpId,
+    webauthnOrigins,
+    webauthnRpName: text(env, "WEBAUTHN_RP_NAME", "serverless-jwt-auth"),
   });
 }

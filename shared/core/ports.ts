@@ -22,6 +22,8 @@ export interface UserRecord {
   readonly passwordHash: string;
   /** Sessions created at or before it are ended (logout everywhere, a password change). */
   readonly sessionsValidAfter: number;
+  /** The random WebAuthn user handle of their passkeys, set at their first registration. */
+  readonly webauthnUserId?: string;
 }
 
 /** A session as stored, by its id. */
@@ -132,4 +134,105 @@ export interface KeyRing {
   current(): Promise<SigningKey>;
   /** The key a token's `kid` names, or undefined when it is not one of ours. */
   forKid(kid: string): Promise<SigningKey | undefined>;
+}
+
+/** A registered passkey, by its credential id (base64url). */
+export interface PasskeyRecord {
+  readonly id: string;
+  readonly username: string;
+  /** The COSE public key, base64url. */
+  readonly publicKey: string;
+  readonly signCount: number;
+  readonly transports: readonly string[];
+  readonly name: string;
+  readonly createdAt: number;
+  /** Undefined until its first sign-in. */
+  readonly lastUsedAt: number | undefined;
+}
+
+/** What a challenge was issued for. */
+export type ChallengePurpose = "registration" | "authentication";
+
+/** A challenge of a passkey ceremony, by its value (base64url). */
+export interface ChallengeRecord {
+  readonly challenge: string;
+  readonly purpose: ChallengePurpose;
+  /** For a registration: the user and the session that asked for it. */
+  readonly username?: string;
+  readonly sid?: string;
+  /** Never trusted to have been deleted by then. */
+  readonly expiresAt: number;
+}
+
+/**
+ * Where passkeys and their challenges live. Every method rejects with AppError
+ * `service_unavailable` when the store cannot answer.
+ */
+export interface PasskeyStore {
+  getPasskey(id: string): Promise<PasskeyRecord | undefined>;
+  listPasskeys(username: string): Promise<PasskeyRecord[]>;
+  /** Records a new passkey; false if its credential id is registered already. */
+  putPasskey(record: PasskeyRecord): Promise<boolean>;
+  /** Records a sign-in with it, if its count is still `read`; false when it changed or is gone. */
+  recordUse(record: PasskeyRecord, signCount: number, at: number): Promise<boolean>;
+  /** Deletes a passkey of `username`; false if there is none by that id for that user. */
+  deletePasskey(id: string, username: string): Promise<boolean>;
+  /** The user's WebAuthn user handle, set to `candidate` if they had none; undefined if no such user. */
+  userHandle(username: string, candidate: string): Promise<string | undefined>;
+  putChallenge(record: ChallengeRecord): Promise<void>;
+  /** Removes a challenge and returns it; undefined if it was never issued or already taken. */
+  takeChallenge(challenge: string): Promise<ChallengeRecord | undefined>;
+}
+
+/** Who the passkeys belong to, as browsers check it: the RP ID, its name, the origins allowed. */
+export interface RelyingParty {
+  readonly id: string;
+  readonly name: string;
+  readonly origins: readonly string[];
+}
+
+/** A credential that a verified registration response creates. */
+export interface NewCredential {
+  readonly id: string;
+  readonly publicKey: string;
+  readonly signCount: number;
+  readonly transports: readonly string[];
+}
+
+/** What an authentication response says of itself, before anything in it is verified. */
+export interface AssertionClaims {
+  readonly credentialId: string;
+  readonly challenge: string;
+  readonly userHandle: string | undefined;
+}
+
+/**
+ * The WebAuthn protocol (a library at the edge): options as browsers take them, and verification
+ * of the browsers' responses. A response that fails verification gives undefined, never a throw.
+ */
+export interface WebAuthnVerifier {
+  creationOptions(input: {
+    readonly rp: RelyingParty;
+    readonly userId: string;
+    readonly username: string;
+    readonly challenge: string;
+    readonly exclude: readonly PasskeyRecord[];
+  }): Promise<unknown>;
+  requestOptions(input: { readonly rp: RelyingParty; readonly challenge: string }): Promise<unknown>;
+  /** The challenge a registration response claims to answer; undefined when unreadable. */
+  registrationChallenge(response: unknown): string | undefined;
+  /** Undefined when unreadable. */
+  assertionClaims(response: unknown): AssertionClaims | undefined;
+  /** The new credential when the response answers `challenge` from one of rp's origins, for rp, with user verification. */
+  verifyRegistration(response: unknown, rp: RelyingParty, challenge: string): Promise<NewCredential | undefined>;
+  /**
+   * The sign count the response carries when it is signed by `passkey`'s key, answers `challenge`
+   * from one of rp's origins, for rp, with user verification. The count is not judged here.
+   */
+  verifyAssertion(
+    response: unknown,
+    rp: RelyingParty,
+    challenge: string,
+    passkey: PasskeyRecord,
+  ): Promise<{ readonly signCount: number } | undefined>;
 }

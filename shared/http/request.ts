@@ -13,15 +13,15 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
  * The request's body as a JSON object. Throws AppError `unsupported_media_type` unless the body
  * is declared `application/json` (HTML forms and text/plain posts, which browsers send
  * cross-site without a preflight, cannot reach a handler), `payload_too_large` above
- * MAX_BODY_BYTES, and `invalid_json` for a body that is not a JSON object.
+ * `maxBytes` (MAX_BODY_BYTES unless given), and `invalid_json` for a body that is not a JSON object.
  */
-export function jsonBody(event: HttpEvent): Record<string, unknown> {
+export function jsonBody(event: HttpEvent, maxBytes = MAX_BODY_BYTES): Record<string, unknown> {
   const contentType = requestHeader(event, "content-type")?.split(";")[0]?.trim().toLowerCase();
   if (contentType !== "application/json") throw new AppError("unsupported_media_type");
   const raw = typeof event.body === "string" ? event.body : "";
   const bytes = event.isBase64Encoded ? Buffer.from(raw, "base64") : Buffer.from(raw, "utf8");
-  if (bytes.length > MAX_BODY_BYTES) {
-    throw new AppError("payload_too_large", { detail: `The body must be at most ${MAX_BODY_BYTES} bytes.` });
+  if (bytes.length > maxBytes) {
+    throw new AppError("payload_too_large", { detail: `The body must be at most ${maxBytes} bytes.` });
   }
   let body: unknown;
   try {
@@ -78,4 +78,38 @@ export function parsePasswordChange(event: HttpEvent): PasswordChange {
     throw new AppError("invalid_credentials");
   }
   return { currentPassword, newPassword };
+}
+
+/** A passkey response (attestation "none") is a few hundred bytes; a large RSA key fits too. */
+const MAX_PASSKEY_BODY_BYTES = 16_384;
+const PASSKEY_NAME = /^[^\u0000-\u001f\u007f]{1,64}$/;
+
+/**
+ * The JSON body of a passkey route, or `{}` when a DELETE has none. Throws what jsonBody throws
+ * (with a 16 KiB limit).
+ */
+export function passkeyBody(event: HttpEvent): Record<string, unknown> {
+  const empty = event.body === undefined || event.body === null || event.body === "";
+  return empty && event.requestContext?.http?.method === "DELETE" ? {} : jsonBody(event, MAX_PASSKEY_BODY_BYTES);
+}
+
+/** The optional `password` of a passkey change. Throws AppError `invalid_request` unless absent or a string. */
+export function optionalPassword(body: Record<string, unknown>): string | undefined {
+  const { password } = body;
+  if (password === undefined) return undefined;
+  if (typeof password !== "string" || password.includes("\u0000")) {
+    throw new AppError("invalid_request", { detail: '"password" must be a string.' });
+  }
+  if (password.length === 0 || password.length > MAX_PASSWORD_LENGTH) throw new AppError("invalid_credentials");
+  return password;
+}
+
+/** The optional `name` of a new passkey, trimmed. Throws AppError `invalid_request` unless 1-64 printable characters. */
+export function optionalPasskeyName(body: Record<string, unknown>): string | undefined {
+  const name = typeof body.name === "string" ? body.name.trim() : body.name;
+  if (name === undefined) return undefined;
+  if (typeof name !== "string" || !PASSKEY_NAME.test(name)) {
+    throw new AppError("invalid_request", { detail: '"name" must be 1 to 64 printable characters.' });
+  }
+  return name;
 }

@@ -44,6 +44,8 @@ export interface ServiceOptions {
   secrets?: LocalSecretsManager;
   /** Use this DynamoDB endpoint instead of starting one in memory. */
   dynamodb?: LocalDynamoDB;
+  /** The port of baseUrl (default: any free one). */
+  port?: number;
 }
 
 /**
@@ -108,7 +110,11 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
       },
     },
   );
-  const gateway = await new GatewayProxy({ port: 0, upstreamPort: offlinePort, cors: httpApiCors(env) }).start();
+  const gateway = await new GatewayProxy({
+    port: options.port ?? 0,
+    upstreamPort: offlinePort,
+    cors: httpApiCors(env),
+  }).start();
   let stopped: Promise<void> | undefined;
   const stop = () => {
     stopped ??= (async () => {
