@@ -175,20 +175,15 @@ export class PasskeyTables extends SessionTables implements PasskeyStore {
 
   async takeChallenge(challenge: string): Promise<ChallengeRecord | undefined> {
     // A conditional delete that returns what it deleted: of two concurrent answers, one gets it.
-    try {
-      const output = await this.send<{ Attributes?: Item }>(
+    return toChallenge(
+      await this.deleteReturning(
         new DeleteItemCommand({
           TableName: this.tables.passkeyChallengesTable,
           Key: { challenge: s(challenge) },
           ConditionExpression: "attribute_exists(challenge)",
           ReturnValues: "ALL_OLD",
         }),
-        isConditionFailure,
-      );
-      return toChallenge(output.Attributes);
-    } catch (err) {
-      if (isConditionFailure(err)) return undefined;
-      throw err;
-    }
+      ),
+    );
   }
 }

@@ -214,8 +214,8 @@ export class SessionTables implements SessionStore {
   async deleteSession(sid: string, username: string): Promise<SessionRecord | undefined> {
     // Only the session of the token's own user: a token forged with a leaked key that names
     // another user's sid ends nothing. A session already gone is no error.
-    try {
-      const output = await this.send<{ Attributes?: Item }>(
+    return toSession(
+      await this.deleteReturning(
         new DeleteItemCommand({
           TableName: this.tables.sessionsTable,
           Key: { sid: s(sid) },
@@ -223,9 +223,14 @@ export class SessionTables implements SessionStore {
           ExpressionAttributeValues: { ":username": s(username) },
           ReturnValues: "ALL_OLD",
         }),
-        isConditionFailure,
-      );
-      return toSession(output.Attributes);
+      ),
+    );
+  }
+
+  /** Runs a conditional delete (ReturnValues ALL_OLD): what it deleted, or undefined when its condition failed. */
+  protected async deleteReturning(command: DeleteItemCommand): Promise<Item | undefined> {
+    try {
+      return (await this.send<{ Attributes?: Item }>(command, isConditionFailure)).Attributes;
     } catch (err) {
       if (isConditionFailure(err)) return undefined;
       throw err;
