@@ -32,7 +32,13 @@ if (!motoFound) console.log('moto_server not found: pip install "moto[server]" c
 
 const STAGE = `moto${process.pid}`;
 const SERVICE = `serverless-jwt-auth-${STAGE}`;
-const TABLES = { users: `${SERVICE}-users`, sessions: `${SERVICE}-sessions`, attempts: `${SERVICE}-signin-attempts` };
+const TABLES = {
+  users: `${SERVICE}-users`,
+  sessions: `${SERVICE}-sessions`,
+  attempts: `${SERVICE}-signin-attempts`,
+  passkeys: `${SERVICE}-passkeys`,
+  challenges: `${SERVICE}-passkey-challenges`,
+};
 const FUNCTIONS = [
   "signin",
   "welcome",
@@ -41,6 +47,11 @@ const FUNCTIONS = [
   "logoutEverywhere",
   "authorize",
   "me",
+  "sessions",
+  "changePassword",
+  "signup",
+  "passkeySignin",
+  "managePasskeys",
   "page",
   "rotateSigningKey",
 ];
@@ -119,9 +130,9 @@ afterAll(() => {
 });
 
 describe.skipIf(!motoFound)("osls deploy, on moto", () => {
-  it("creates the three tables on demand with their keys; the template asks point-in-time recovery and TTL", async () => {
+  it("creates the five tables on demand with their keys; the template asks point-in-time recovery and TTL", async () => {
     const client = new DynamoDBClient(sdk());
-    const keys = { users: "username", sessions: "sid", attempts: "username" };
+    const keys = { users: "username", sessions: "sid", attempts: "username", passkeys: "id", challenges: "challenge" };
     for (const [name, table] of Object.entries(TABLES)) {
       const { Table } = await client.send(new DescribeTableCommand({ TableName: table }));
       expect(Table?.KeySchema).toEqual([{ AttributeName: keys[name as keyof typeof keys], KeyType: "HASH" }]);
@@ -129,11 +140,12 @@ describe.skipIf(!motoFound)("osls deploy, on moto", () => {
     }
     client.destroy();
     const properties = (name: string) => template.Resources[name]?.Properties;
-    for (const name of ["UsersTable", "SessionsTable", "SigninAttemptsTable"]) {
+    const tables = ["UsersTable", "SessionsTable", "SigninAttemptsTable", "PasskeysTable", "PasskeyChallengesTable"];
+    for (const name of tables) {
       expect(properties(name)?.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
     }
     expect(properties("UsersTable")).not.toHaveProperty("TimeToLiveSpecification");
-    for (const name of ["SessionsTable", "SigninAttemptsTable"]) {
+    for (const name of ["SessionsTable", "SigninAttemptsTable", "PasskeyChallengesTable"]) {
       expect(properties(name)?.TimeToLiveSpecification).toEqual({ AttributeName: "expiresAt", Enabled: true });
     }
   });
@@ -154,16 +166,27 @@ describe.skipIf(!motoFound)("osls deploy, on moto", () => {
   it("declares the routes, GET /me behind the session authorizer, and no CORS by default", () => {
     const routes = Object.values(template.Resources).filter((r) => r.Type === "AWS::ApiGatewayV2::Route");
     expect(routes.map((r) => r.Properties.RouteKey).sort()).toEqual([
+      "DELETE /passkeys/{id}",
+      "DELETE /sessions/{id}",
       "GET /",
       "GET /logout",
       "GET /me",
       "GET /page.css",
       "GET /page.js",
+      "GET /passkeys",
+      "GET /sessions",
       "GET /welcome",
       "POST /logout",
       "POST /logout-everywhere",
+      "POST /logout-others",
+      "POST /passkeys",
+      "POST /passkeys/registration-options",
+      "POST /password",
       "POST /refresh",
       "POST /signin",
+      "POST /signin/passkey",
+      "POST /signin/passkey-options",
+      "POST /signup",
     ]);
     const guarded = routes.filter((r) => r.Properties.AuthorizationType === "CUSTOM");
     expect(guarded.map((r) => r.Properties.RouteKey)).toEqual(["GET /me"]);
@@ -208,6 +231,24 @@ describe.skipIf(!motoFound)("osls deploy, on moto", () => {
       expect(retention.get(name), name).toBe(30);
     }
     logs.destroy();
+  });
+
+  it("declares the alarms on one SNS topic, which moto creates (it lists no alarm), with their thresholds", async () => {
+    const cloudFormation = new CloudFormationClient(sdk());
+    const listed = await cloudFormation.send(new ListStackResourcesCommand({ StackName: SERVICE }));
+    cloudFormation.destroy();
+    const types = new Map((listed.StackResourceSummaries ?? []).map((r) => [r.LogicalResourceId, r.ResourceType]));
+    expect(types.get("AlarmTopic")).toBe("AWS::SNS::Topic");
+    const alarms = Object.entries(template.Resources).filter(([, r]) => r.Type === "AWS::CloudWatch::Alarm");
+    expect(alarms.map(([name]) => name).sort()).toEqual([
+      "Api503RateAlarm",
+      "Api5xxRateAlarm",
+      "LockoutSpikeAlarm",
+      "RefreshReuseAlarm",
+      "RotationErrorsAlarm",
+      "SigninFailureSpikeAlarm",
+    ]);
+    for (const [, alarm] of alarms) expect(alarm.Properties).toMatchObject({ AlarmActions: [{ Ref: "AlarmTopic" }] });
   });
 
   it("takes a user from `npm run users -- add --aws` into the stage's users table", async () => {
