@@ -10,6 +10,7 @@
  * 503 service_unavailable.
  */
 import { endOtherSessions, endSessionById, listSessions, type SessionView } from "../shared/core/user-sessions.ts";
+import { clientFacts } from "../shared/http/client-facts.ts";
 import { clearedSessionCookie, readSessionToken } from "../shared/http/cookies.ts";
 import type { HttpEvent } from "../shared/http/event.ts";
 import { httpHandler, json } from "../shared/http/handler.ts";
@@ -33,7 +34,7 @@ const endOne = httpHandler(
   "end-session",
   async (event, facts) => {
     const id = event.pathParameters?.id ?? "";
-    const { user, current } = await endSessionById(deps, tokenOf(event), id);
+    const { user, current } = await endSessionById(deps, tokenOf(event), id, clientFacts(event));
     facts.user = user;
     const cookies = current ? [clearedSessionCookie(config.sessionCookieName)] : undefined;
     return json(200, { message: "Session ended." }, cookies);
@@ -44,7 +45,7 @@ const endOne = httpHandler(
 const endOthers = httpHandler(
   "logout-others",
   async (event, facts) => {
-    const { user, ended } = await endOtherSessions(deps, tokenOf(event));
+    const { user, ended } = await endOtherSessions(deps, tokenOf(event), clientFacts(event));
     facts.user = user;
     return json(200, { message: "Signed out of every other session.", ended });
   },

@@ -3,7 +3,7 @@
  * ending one session or all others, and the session limit.
  */
 import { decodeJwt } from "jose";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import demoUsers from "../local/demo-users.json" with { type: "json" };
 import type { ClientFacts } from "../shared/core/ports.ts";
 import { refreshSession, signIn } from "../shared/core/session.ts";
@@ -14,10 +14,12 @@ import {
   listSessions,
   userSessions,
 } from "../shared/core/user-sessions.ts";
+import { captureLogs } from "./support/handler-checks.ts";
 import { memoryDeps } from "./support/memory-store.ts";
 
 const SECOND = 1000;
 const LAPTOP: ClientFacts = { device: "Chrome on Linux", ip: "203.0.113.7" };
+const CLIENT = LAPTOP;
 const PHONE: ClientFacts = { device: "Safari on iOS", ip: "198.51.100.2" };
 
 async function setUp(env: Record<string, string> = {}) {
@@ -110,12 +112,39 @@ describe("listSessions", () => {
 });
 
 describe("endSessionById", () => {
+  it("audits the end by the ended session's handle and the caller's device, never the sid", async () => {
+    const { store, signInAs, deps } = await setUp();
+    const laptop = await signInAs("alice", LAPTOP);
+    const phone = await signInAs("alice", PHONE);
+    const handle = String(store.sessions.get(phone.sid)?.handle);
+    const lines = captureLogs();
+
+    await endSessionById(deps, laptop.token, handle, CLIENT);
+
+    const records = lines.map((line) => JSON.parse(line)).filter((record) => record.audit !== undefined);
+    expect(records).toEqual([
+      {
+        level: "info",
+        message: "audit",
+        audit: "session_ended",
+        user: "alice",
+        session: handle,
+        ip: LAPTOP.ip,
+        device: LAPTOP.device,
+        outcome: "success",
+        reason: "ended_by_user",
+      },
+    ]);
+    expect(lines.join("")).not.toContain(phone.sid);
+    vi.restoreAllMocks();
+  });
+
   it("ends another session of the caller, whose next refresh is refused", async () => {
     const { store, signInAs, deps, clock } = await setUp();
     const laptop = await signInAs("alice", LAPTOP);
     const phone = await signInAs("alice", PHONE);
 
-    const result = await endSessionById(deps, laptop.token, String(store.sessions.get(phone.sid)?.handle));
+    const result = await endSessionById(deps, laptop.token, String(store.sessions.get(phone.sid)?.handle), CLIENT);
 
     expect(result).toEqual({ user: "alice", current: false });
     expect(store.sessions.has(phone.sid)).toBe(false);
@@ -131,7 +160,7 @@ describe("endSessionById", () => {
     const bobsHandle = String(store.sessions.get(bobs.sid)?.handle);
 
     for (const id of [bobsHandle, "x".repeat(22), "", bobs.sid]) {
-      await expect(endSessionById(deps, laptop.token, id)).rejects.toMatchObject({
+      await expect(endSessionById(deps, laptop.token, id, CLIENT)).rejects.toMatchObject({
         code: "session_not_found",
         status: 404,
       });
@@ -148,7 +177,9 @@ describe("endSessionById", () => {
     const caller = await signInAs("alice", PHONE);
     const handle = String(store.sessions.get(old.sid)?.handle);
 
-    await expect(endSessionById(deps, caller.token, handle)).rejects.toMatchObject({ code: "session_not_found" });
+    await expect(endSessionById(deps, caller.token, handle, CLIENT)).rejects.toMatchObject({
+      code: "session_not_found",
+    });
   });
 
   it("ends the caller's own session when named, and says so", async () => {
@@ -156,7 +187,7 @@ describe("endSessionById", () => {
     const laptop = await signInAs("alice", LAPTOP);
 
     const handle = String(store.sessions.get(laptop.sid)?.handle);
-    await expect(endSessionById(deps, laptop.token, handle)).resolves.toEqual({ user: "alice", current: true });
+    await expect(endSessionById(deps, laptop.token, handle, CLIENT)).resolves.toEqual({ user: "alice", current: true });
     expect(store.sessions.has(laptop.sid)).toBe(false);
   });
 });
@@ -169,7 +200,7 @@ describe("endOtherSessions", () => {
     const tablet = await signInAs("alice", PHONE);
     const bobs = await signInAs("bob", PHONE);
 
-    await expect(endOtherSessions(deps, laptop.token)).resolves.toEqual({ user: "alice", ended: 2 });
+    await expect(endOtherSessions(deps, laptop.token, CLIENT)).resolves.toEqual({ user: "alice", ended: 2 });
     expect([laptop, phone, tablet, bobs].map(({ sid }) => store.sessions.has(sid))).toEqual([true, false, false, true]);
   });
 
@@ -179,7 +210,7 @@ describe("endOtherSessions", () => {
     const phone = await signInAs("alice", PHONE);
     await store.deleteSession(laptop.sid, "alice");
 
-    await expect(endOtherSessions(deps, laptop.token)).rejects.toMatchObject({ code: "session_revoked" });
+    await expect(endOtherSessions(deps, laptop.token, CLIENT)).rejects.toMatchObject({ code: "session_revoked" });
     expect(store.sessions.has(phone.sid)).toBe(true);
   });
 });

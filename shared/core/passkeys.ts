@@ -10,6 +10,7 @@ import { audit } from "./audit.ts";
 import type { Config } from "./config.ts";
 import { AppError } from "./errors.ts";
 import { log } from "./log.ts";
+import { countMetric } from "./metrics.ts";
 import type {
   ChallengePurpose,
   ChallengeRecord,
@@ -170,7 +171,7 @@ export async function registerPasskey(
     lastUsedAt: undefined,
   };
   if (!(await deps.passkeys.putPasskey(record))) throw new AppError("invalid_passkey");
-  audit("passkey_added", { user: session.user, outcome: "success", reason: record.name }, client);
+  audit("passkey_added", { user: session.user, outcome: "success", reason: "self_service" }, client);
   return summary(record);
 }
 
@@ -227,6 +228,8 @@ export async function signInWithPasskey(
     { user: user.username, session: started.handle, outcome: "success", reason: "passkey" },
     client,
   );
+  // The route also answers the options call with 200, so the success is counted here.
+  countMetric("SignInSucceeded");
   return started;
 }
 

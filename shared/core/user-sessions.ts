@@ -4,8 +4,9 @@
  * handle, never by its sid. Each reads the user's session items once, through the store's index
  * of sessions by username, bounded by sessionReadLimit. Times are epoch milliseconds.
  */
+import { audit } from "./audit.ts";
 import { AppError } from "./errors.ts";
-import type { SessionRecord, SessionStore, UserRecord } from "./ports.ts";
+import type { ClientFacts, SessionRecord, SessionStore, UserRecord } from "./ports.ts";
 import {
   assertSessionLive,
   lastActive,
@@ -83,12 +84,18 @@ export async function endSessionById(
   deps: SessionDeps,
   token: string,
   id: string,
+  client: ClientFacts,
 ): Promise<{ user: string; current: boolean }> {
   const now = deps.clock();
   const { session, user, records } = await callerAndSessions(deps, token, now);
   const target = records.find((record) => record.handle !== "" && record.handle === id);
   if (target === undefined || recordEnded(target, user, now)) throw new AppError("session_not_found");
   await deps.store.deleteSession(target.sid, session.user);
+  audit(
+    "session_ended",
+    { user: session.user, session: target.handle, outcome: "success", reason: "ended_by_user" },
+    client,
+  );
   return { user: session.user, current: target.sid === session.sid };
 }
 
@@ -96,11 +103,22 @@ export async function endSessionById(
  * Ends every session of the caller except theirs (deleting ended items on the way). Throws what
  * listSessions throws. Returns the user and how many live sessions were ended.
  */
-export async function endOtherSessions(deps: SessionDeps, token: string): Promise<{ user: string; ended: number }> {
+export async function endOtherSessions(
+  deps: SessionDeps,
+  token: string,
+  client: ClientFacts,
+): Promise<{ user: string; ended: number }> {
   const now = deps.clock();
   const { session, user, records } = await callerAndSessions(deps, token, now);
   const others = records.filter((record) => record.sid !== session.sid);
   await Promise.all(others.map((record) => deps.store.deleteSession(record.sid, session.user)));
+  for (const record of others.filter((other) => !recordEnded(other, user, now))) {
+    audit(
+      "session_ended",
+      { user: session.user, session: record.handle, outcome: "success", reason: "logout_others" },
+      client,
+    );
+  }
   return { user: session.user, ended: others.filter((record) => !recordEnded(record, user, now)).length };
 }
 

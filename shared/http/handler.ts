@@ -119,6 +119,7 @@ const OUTCOME_METRICS: readonly { route?: string; status?: number; error?: strin
   { route: "change-password", error: "invalid_credentials", metric: "PasswordChangeFailed" },
   { route: "change-password", error: "too_many_attempts", metric: "SignInLocked" },
   { route: "signup", status: 201, metric: "SignedUp" },
+  { route: "passkey-signin", error: "invalid_passkey", metric: "SignInFailed" },
 ];
 
 /** The metric of an outcome, if it counts one. */
