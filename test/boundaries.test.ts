@@ -94,6 +94,21 @@ describe("layers", () => {
   });
 });
 
+describe("bench/", () => {
+  it("imports nothing from test/: the bench measures what ships, with its own helpers", () => {
+    const offending = files("bench")
+      .filter((file) => file.endsWith(".ts"))
+      .flatMap((file) =>
+        importsOf(file)
+          .filter((target) => target.startsWith("test/"))
+          .map((t) => `${file} -> ${t}`),
+      );
+
+    expect(files("bench").length).toBeGreaterThan(3);
+    expect(offending).toEqual([]);
+  });
+});
+
 describe("file names", () => {
   it("mean one thing: no name appears twice among functions/, shared/ and local/", () => {
     const where = new Map<string, string[]>();

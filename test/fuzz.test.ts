@@ -13,11 +13,18 @@ import { devKey, mintToken } from "./support/tokens.ts";
 
 let container: Awaited<ReturnType<typeof loadContainer>>;
 let validToken: string;
+type Handler = (event: APIGatewayProxyEventV2) => Promise<unknown>;
+/** The passkey functions, loaded in the container's environment: they carry the WebAuthn library. */
+let passkeyHandlers: Record<"passkeySignin" | "managePasskeys", Handler>;
 
 beforeAll(async () => {
   captureLogs(); // the request log lines
   container = await loadContainer();
   validToken = await mintToken(devKey(container.secrets));
+  passkeyHandlers = {
+    passkeySignin: (await import("../functions/passkey-signin.ts")).handler as Handler,
+    managePasskeys: (await import("../functions/manage-passkeys.ts")).handler as Handler,
+  };
 });
 
 afterAll(async () => {
@@ -129,6 +136,30 @@ it.each([
       check(result, route);
     }),
     budget(route === "signin" ? 100 : route === "changePassword" || route === "signup" ? 150 : 300),
+  );
+});
+
+it.each([
+  ["passkeySignin", ["/signin/passkey-options", "/signin/passkey"]],
+  ["managePasskeys", ["/passkeys/registration-options", "/passkeys", "/passkeys/x"]],
+] as const)("%s answers 2xx or 4xx to random events on each of its routes", async (name, paths) => {
+  await fc.assert(
+    fc.asyncProperty(
+      event,
+      fc.constantFrom(...paths),
+      fc.constantFrom("GET", "POST", "DELETE"),
+      async (input, path, method) => {
+        const base = httpApiEvent({ rawPath: path, ...input } as Partial<APIGatewayProxyEventV2>);
+        const routeKey = `${method} ${path === "/passkeys/x" ? "/passkeys/{id}" : path}`;
+        const result = (await passkeyHandlers[name]({
+          ...base,
+          routeKey,
+          requestContext: { ...base.requestContext, http: { ...base.requestContext.http, method } },
+        })) as APIGatewayProxyStructuredResultV2;
+        check(result, name);
+      },
+    ),
+    budget(150),
   );
 });
 

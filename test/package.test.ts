@@ -8,6 +8,7 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
+import { build } from "esbuild";
 import JSZip from "jszip";
 import { beforeAll, describe, expect, it } from "vitest";
 import { packagedFolder, packagedResources } from "./support/package.ts";
@@ -507,6 +508,9 @@ async function bundle(name: string, file: string): Promise<string> {
   return code;
 }
 
+/** DynamoDB's Scan operation as the SDK names it on the wire. */
+const SCAN_MARKER = '"Scan"';
+
 const KEY_FUNCTIONS = [
   ["signin", "signin"],
   ["welcome", "welcome"],
@@ -578,6 +582,24 @@ describe("the packaged bundles", () => {
     for (const [name, file] of PASSKEY_FUNCTIONS) {
       const code = await bundle(name, file);
       expect(code.includes(WEBAUTHN_MARKER), `${name} lacks simplewebauthn`).toBe(true);
+    }
+  });
+
+  it("ships no Scan in any function: the operators' CLI alone lists every user", async () => {
+    // The operation's name is in every bundle that can send it, as the CLI's own bundle shows.
+    const cli = await build({
+      entryPoints: ["local/user-admin.ts"],
+      bundle: true,
+      write: false,
+      minify: true,
+      format: "esm",
+      platform: "node",
+      mainFields: ["module", "main"],
+      logLevel: "silent",
+    });
+    expect(cli.outputFiles[0]?.text.includes(SCAN_MARKER)).toBe(true);
+    for (const [name, file] of [...KEY_FUNCTIONS, ...PASSKEY_FUNCTIONS, ["me", "me"], ["page", "page"]] as const) {
+      expect((await bundle(name, file)).includes(SCAN_MARKER), `${name} ships a Scan`).toBe(false);
     }
   });
 
