@@ -114,6 +114,13 @@ const ROUTES = [
   "authorize_every_request",
   "welcome",
   "me",
+  "page",
+  "sessions",
+  "changePassword",
+  "signup",
+  "passkeySignin_options",
+  "passkeySignin",
+  "managePasskeys",
 ];
 
 /** The tables of docs/cost.md. */
