@@ -125,7 +125,7 @@ const ROUTES = [
 
 /** The tables of docs/cost.md. */
 export function costTables(result: BenchResult): string {
-  let out = row(["route", "MB", "CPU µs", "Lambda ms", "RRU", "WRU", "$ per million"]);
+  let out = row(["route", "MB", "CPU µs", "ms", "RRU", "WRU", "$/million"]);
   out += row(["---", "--:", "--:", "--:", "--:", "--:", "--:"]);
   for (const name of ROUTES) {
     const route = result.routes[name];
