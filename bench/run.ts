@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: packages the service as `npm run package` does, then measures in one run what the
  * targets of docs/performance.md are judged by: warm costs (welcome, the authorizer, refresh,
- * sign-in, the password change) beside their floors, bundle sizes, module load times beside a
+ * GET /sessions, sign-in, the password change, a passkey sign-in) beside their floors, bundle sizes, module load times beside a
  * minimal bundle, and secret fetches; and for each route what one call uses and, by bench/model.ts,
  * what it would take and cost on Lambda at its memory in serverless.yml. Prints a table, with --json
  * one JSON object, with --cost the monthly tables of docs/cost.md. Every ratio is taken between
@@ -28,6 +28,7 @@ import { measureWarm } from "./warm.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const LOAD_RUNS = 21;
+const PASSKEY_BUNDLES = ["passkeySignin", "managePasskeys"];
 const WARM_ROUNDS = 15;
 /** Options of serverless-esbuild itself, which esbuild's build() does not take. */
 const PLUGIN_OPTIONS = ["exclude", "packager", "outputWorkFolder", "outputFileExtension", "plugins"];
@@ -170,6 +171,7 @@ try {
     sessions_over_floor: ratio(us.sessions_warm, us.sessions_floor),
     signin_over_scrypt_floor: ratio(ms.signin_warm, ms.scrypt_floor),
     password_change_over_floor: ratio(ms.password_change_warm, ms.password_change_floor),
+    passkey_signin_over_floor: ratio(ms.passkey_signin_warm, ms.passkey_verify_floor),
     bundle_bytes,
     load_ms,
     load_over_minimal,
@@ -181,7 +183,10 @@ try {
   const targets = {
     welcome_within_1_3x_jose_floor: result.welcome_over_jose_floor <= 1.3,
     welcome_4x_faster_than_tutorial: result.tutorial_over_welcome >= 4,
-    load_within_1_2x_minimal: Object.values(load_over_minimal).every((ratio) => ratio <= 1.2),
+    // The passkey bundles carry the WebAuthn library: measured, not held to it (docs/performance.md).
+    load_within_1_2x_minimal: Object.entries(load_over_minimal).every(
+      ([name, ratio]) => PASSKEY_BUNDLES.includes(name) || ratio <= 1.2,
+    ),
     authorize_within_1_3x_jose_floor: ratio(us.authorize_warm, us.jose_verify_floor) <= 1.3,
     no_secret_fetch_in_1000_warm_requests: counts.secret_fetches_per_1000_warm === 0,
     cold_requests_share_one_fetch: counts.secret_fetches_50_concurrent_cold === 1,

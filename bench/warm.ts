@@ -9,10 +9,18 @@ import { createHmac, randomBytes, randomUUID, timingSafeEqual } from "node:crypt
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { format } from "node:util";
-import { type AttributeValue, GetItemCommand, QueryCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import {
+  type AttributeValue,
+  DeleteItemCommand,
+  GetItemCommand,
+  QueryCommand,
+  UpdateItemCommand,
+} from "@aws-sdk/client-dynamodb";
 import { GetSecretValueCommand } from "@aws-sdk/client-secrets-manager";
+import { generateAuthenticationOptions, verifyAuthenticationResponse } from "@simplewebauthn/server";
 import { decodeJwt, jwtVerify, SignJWT } from "jose";
 import jsonwebtoken from "jsonwebtoken";
+import { SoftAuthenticator } from "../local/authenticator.ts";
 import { ensureDevKey, ensureTables } from "../local/dev-data.ts";
 import { authorizerEvent, httpApiEvent, postEvent, signInEvent } from "../local/gateway-events.ts";
 import { localClient, localDynamoClient, localSdkEnvironment } from "../local/sdk-env.ts";
@@ -29,7 +37,7 @@ type Handler = (event: unknown) => Promise<Result>;
 export interface WarmResults {
   /** Median wall-clock µs of one call, by case name. */
   readonly us: Record<string, number>;
-  /** Median wall-clock ms of one sign-in, one password change, and their scrypt floors. */
+  /** Median wall-clock ms of one sign-in, one password change, one passkey sign-in, and their floors. */
   readonly ms: Record<string, number>;
   /** GetSecretValue calls at the endpoint, by what was done. */
   readonly counts: Record<string, number>;
@@ -56,10 +64,11 @@ export interface RouteUse {
 
 /**
  * Request units of one call of each operation, as DynamoDB bills them on demand: every GetItem the
- * functions make is strongly consistent (1 unit up to 4 KB) and every item is under 1 KB (1 unit
- * per write, conditional or not, even when its condition fails). Query and Scan are not used.
+ * functions make is strongly consistent (1 unit up to 4 KB); every Query reads an index (eventually
+ * consistent: half a unit per 4 KB), here a user's few items, under 4 KB; every item is under 1 KB
+ * (1 unit per write, conditional or not, even when its condition fails). Scan is not used.
  */
-const READ_UNITS: Record<string, number> = { GetItem: 1 };
+const READ_UNITS: Record<string, number> = { GetItem: 1, Query: 0.5 };
 const WRITE_UNITS: Record<string, number> = { PutItem: 1, UpdateItem: 1, DeleteItem: 1 };
 const ROUTE_BATCHES = 5;
 
@@ -169,20 +178,25 @@ export async function measureWarm(
       return (after.secrets.GetSecretValue ?? 0) - (before.secrets.GetSecretValue ?? 0);
     };
 
-    const bundles = ["signin", "welcome", "refresh", "authorize", "sessions", "change-password"].map((name) =>
-      container(name),
-    );
-    const [signin, welcome, refresh, authorize, sessions, changePassword] = (await Promise.all(bundles)) as [
-      Handler,
-      Handler,
-      Handler,
-      Handler,
-      Handler,
-      Handler,
-    ];
-    const signInRequest = signInEvent({ username: user, password });
+    const bundles = [
+      "signin",
+      "welcome",
+      "refresh",
+      "authorize",
+      "sessions",
+      "change-password",
+      "passkey-signin",
+      "manage-passkeys",
+    ].map((name) => container(name));
+    const [signin, welcome, refresh, authorize, sessions, changePassword, passkeySignin, managePasskeys] =
+      (await Promise.all(bundles)) as [Handler, Handler, Handler, Handler, Handler, Handler, Handler, Handler];
+    // The sign-in cases sign in a user of their own, whose sessions are ended each round (below):
+    // the session of `token` stays live for the every-request cases.
+    const signer = "bench-signin";
+    await tables.addUser(signer, passwordHash, Date.now() - 60_000);
+    const signInRequest = signInEvent({ username: signer, password });
     const tokenOf = (result: Result) => /^token=([^;]+)/.exec(result.cookies?.[0] ?? "")?.[1] ?? "";
-    const token = tokenOf(await call(signin, signInRequest, 200));
+    const token = tokenOf(await call(signin, signInEvent({ username: user, password }), 200));
     // A user of its own for the password change, whose two random passwords take turns; each
     // change ends the user's sessions and answers with the cookie of a new one, used next.
     const changer = "bench-password";
@@ -223,8 +237,35 @@ export async function measureWarm(
       });
       return (await issueSessionToken(signingKey, session, now, config, randomUUID())).token;
     };
+    /**
+     * Ends every session of `username`, so that its sign-ins start under MAX_SESSIONS_PER_USER, as
+     * most users' do, and time and count no deletion of a surplus.
+     */
+    const endSessionsOf = async (username: string) => {
+      for (;;) {
+        const { Items: items = [] } = await dynamodbClient.send(
+          new QueryCommand({
+            TableName: config.sessionsTable,
+            IndexName: "by-username",
+            KeyConditionExpression: "username = :u",
+            ExpressionAttributeValues: { ":u": { S: username } },
+          }),
+        );
+        if (items.length === 0) return;
+        await Promise.all(
+          items.map((item) =>
+            dynamodbClient.send(
+              new DeleteItemCommand({ TableName: config.sessionsTable, Key: { sid: item.sid as AttributeValue } }),
+            ),
+          ),
+        );
+      }
+    };
+    // The in-window tokens, hundreds a round, are another user's than the sign-ins'.
+    const refresher = "bench-refresh";
+    await tables.addUser(refresher, passwordHash, Date.now() - 60_000);
     /** A token with 20 s left, inside the refresh window, of a live session, as refresh would get it. */
-    const inWindow = () => liveToken(user, config.tokenTtlSeconds - 20);
+    const inWindow = () => liveToken(refresher, config.tokenTtlSeconds - 20);
     const welcomeEvent = withCookie("GET", "/welcome", token);
     const authorizeEvent = authorizerEvent({ cookies: [`token=${token}`] });
     // A refresh supersedes its token: each call needs a token of its own (the grace's re-signing,
@@ -245,6 +286,33 @@ export async function measureWarm(
     // (MAX_SESSIONS_PER_USER) and fill its list.
     await tables.addUser("bench-sessions", passwordHash, Date.now());
     const sessionsEvent = withCookie("GET", "/sessions", await liveToken("bench-sessions"));
+    // A user of its own with a passkey, registered through the function after a password sign-in;
+    // the relying party is the events' domain (example.com).
+    const rp = { rpId: "example.com", origin: "https://example.com" };
+    const bodyOf = (result: Result) =>
+      JSON.parse(String((result as { body?: string }).body)) as { challenge: string; user?: { id: string } };
+    const authenticator = new SoftAuthenticator();
+    await tables.addUser("bench-passkey", passwordHash, Date.now() - 60_000);
+    const passkeyCookie = [
+      `token=${tokenOf(await call(signin, signInEvent({ username: "bench-passkey", password }), 200))}`,
+    ];
+    const creation = bodyOf(
+      await call(managePasskeys, postEvent("/passkeys/registration-options", {}, { cookies: passkeyCookie }), 200),
+    );
+    const registration = authenticator.register({ ...rp, challenge: creation.challenge, userId: creation.user?.id });
+    await call(managePasskeys, postEvent("/passkeys", { response: registration }, { cookies: passkeyCookie }), 201);
+    const stored = await dynamodbClient.send(
+      new GetItemCommand({ TableName: config.passkeysTable, Key: { id: { S: authenticator.id } } }),
+    );
+    const credential = {
+      id: authenticator.id,
+      publicKey: new Uint8Array(Buffer.from(String(stored.Item?.publicKey?.S), "base64url")),
+      counter: 0,
+    };
+    const passkeyOptions = () => call(passkeySignin, postEvent("/signin/passkey-options", {}), 200);
+    /** The browser's part of a passkey sign-in: options from the function, the authenticator's answer. */
+    const passkeyAnswer = async () =>
+      authenticator.authenticate({ ...rp, challenge: bodyOf(await passkeyOptions()).challenge });
     // What refresh cannot do without: verify, read the session and the user, one conditional
     // write, sign (raw SDK and jose).
     const read = (TableName: string, Key: Record<string, AttributeValue>) =>
@@ -256,7 +324,7 @@ export async function measureWarm(
           Key: { sid: { S: String(decodeJwt(refreshToken).sid) } },
           UpdateExpression: "SET lastActiveAt = :now",
           ConditionExpression: "username = :user",
-          ExpressionAttributeValues: { ":now": { N: String(Date.now()) }, ":user": { S: user } },
+          ExpressionAttributeValues: { ":now": { N: String(Date.now()) }, ":user": { S: refresher } },
         }),
       );
 
@@ -292,7 +360,7 @@ export async function measureWarm(
           await jwtVerify(refreshToken, cryptoKey, { algorithms: ["HS256"] });
           await Promise.all([
             read(config.sessionsTable, { sid: { S: String(claims.sid) } }),
-            read(config.usersTable, { username: { S: user } }),
+            read(config.usersTable, { username: { S: refresher } }),
           ]);
           await new SignJWT(claims).setProtectedHeader({ alg: "HS256" }).sign(cryptoKey);
           await conditionalWrite();
@@ -309,13 +377,35 @@ export async function measureWarm(
           await hashPassword(password);
         },
       },
+      // A whole passkey sign-in (options, the authenticator's signature, sign-in) beside the same
+      // ceremony with the library alone: its options, the same signature, its verification.
+      passkey: {
+        passkey_signin_warm: async () => call(passkeySignin, postEvent("/signin/passkey", await passkeyAnswer()), 200),
+        passkey_verify_floor: async () => {
+          const options = await generateAuthenticationOptions({ rpID: rp.rpId, userVerification: "required" });
+          const response = authenticator.authenticate({ ...rp, challenge: options.challenge });
+          const verified = await verifyAuthenticationResponse({
+            response: response as never,
+            expectedChallenge: options.challenge,
+            expectedOrigin: rp.origin,
+            expectedRPID: rp.rpId,
+            credential,
+          });
+          if (!verified.verified) throw new Error("passkey floor: not verified");
+        },
+      },
     };
     const caseNames = Object.values(groups).flatMap((cases) => Object.keys(cases));
     const times: Record<string, number[]> = Object.fromEntries(caseNames.map((name) => [name, []]));
     await fillPool();
     for (const cases of Object.values(groups)) await timeRound(cases, {}); // warm-up: every path optimised first
     for (let round = 0; round < rounds; round += 1) {
-      [refreshToken] = await Promise.all([inWindow(), fillPool()]);
+      [refreshToken] = await Promise.all([
+        inWindow(),
+        fillPool(),
+        endSessionsOf(signer),
+        endSessionsOf("bench-passkey"),
+      ]);
       for (const cases of Object.values(groups)) await timeRound(cases, times);
     }
 
@@ -337,6 +427,8 @@ export async function measureWarm(
     // One at a time: each sets the environment for its own import.
     const welcomeEveryRequest = await container("welcome", everyRequest);
     const authorizeEveryRequest = await container("authorize", everyRequest);
+    const signup = await container("signup", { SIGNUP: "open" });
+    let signups = 0;
     const meEvent = httpApiEvent({
       rawPath: "/me",
       requestContext: {
@@ -352,7 +444,12 @@ export async function measureWarm(
     const repeat = (count: number, make: (i: number) => Promise<unknown>) =>
       Promise.all(Array.from({ length: count }, (_, i) => make(i)));
     const routes: Record<string, Case & { run: (prepared: unknown, i: number) => Promise<unknown> }> = {
-      signin: { function: "signin", calls: 6, run: () => call(signin, signInRequest, 200) },
+      signin: {
+        function: "signin",
+        calls: 6,
+        prepare: async () => [await endSessionsOf(signer)],
+        run: () => call(signin, signInRequest, 200),
+      },
       welcome: { function: "welcome", calls: 300, run: () => call(welcome, welcomeEvent, 200) },
       welcome_every_request: {
         function: "welcome",
@@ -399,16 +496,51 @@ export async function measureWarm(
       },
       me: { function: "me", calls: 500, run: () => call(me, meEvent, 200) },
       page: { function: "page", calls: 500, run: () => call(page, pageEvent, 200) },
+      sessions: { function: "sessions", calls: 150, run: () => call(sessions, sessionsEvent, 200) },
+      changePassword: { function: "changePassword", calls: 4, run: changeOnce },
+      // A new user per call; the password is random, so the policy's list never refuses it.
+      signup: {
+        function: "signup",
+        calls: 6,
+        run: () => {
+          signups += 1;
+          return call(signup, postEvent("/signup", { username: `bench-new-${signups}`, password }), 201);
+        },
+      },
+      passkeySignin_options: { function: "passkeySignin", calls: 150, run: passkeyOptions },
+      // The answers are made in order, before the batch: each counts one more use of the passkey.
+      passkeySignin: {
+        function: "passkeySignin",
+        calls: 15,
+        prepare: async () => {
+          await endSessionsOf("bench-passkey");
+          const answers: unknown[] = [];
+          for (let i = 0; i < 15; i += 1) answers.push(await passkeyAnswer());
+          return answers;
+        },
+        run: (answer) => call(passkeySignin, postEvent("/signin/passkey", answer), 200),
+      },
+      // GET /passkeys, with a session made for the batch: the passkey sign-ins above end the oldest.
+      managePasskeys: {
+        function: "managePasskeys",
+        calls: 150,
+        prepare: async () => [withCookie("GET", "/passkeys", await liveToken("bench-passkey"))],
+        run: (event) => call(managePasskeys, event, 200),
+      },
     };
     const measured: Record<string, RouteUse> = {};
     for (const [name, route] of Object.entries(routes)) {
-      measured[name] = await measureRoute(route, (route.prepare ?? (async () => [undefined]))(), endpoints.calls);
+      measured[name] = await measureRoute(route, (route.prepare ?? (async () => [undefined]))(), endpoints.calls).catch(
+        (error: unknown) => {
+          throw new Error(`route ${name}: ${error}`, { cause: error });
+        },
+      );
     }
     const medians = (group: string, scale = 1) =>
       Object.fromEntries(Object.keys(groups[group] ?? {}).map((name) => [name, median(times[name] ?? []) * scale]));
     return {
       us: { ...medians("verify"), ...medians("tables") },
-      ms: medians("signin", 1 / 1000),
+      ms: { ...medians("signin", 1 / 1000), ...medians("passkey", 1 / 1000) },
       counts,
       routes: measured,
     };

@@ -8,9 +8,9 @@
 import { generateKeyPairSync } from "node:crypto";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { FLAGS, SoftAuthenticator } from "../local/authenticator.ts";
 import { loadConfig } from "../shared/core/config.ts";
 import { relyingParty } from "../shared/http/webauthn.ts";
-import { FLAGS, SoftAuthenticator } from "./support/authenticator.ts";
 import { captureLogs } from "./support/handler-checks.ts";
 import { httpApiEvent, loadContainer, signInEvent } from "./support/in-process.ts";
 

@@ -1,7 +1,8 @@
 /**
- * A software passkey authenticator for in-process tests of the real @simplewebauthn/server: an
- * ES256 key, attestation `none`, and responses in WebAuthn's JSON forms, signed for whatever
- * origin, RP ID, flags and sign count a test chooses (which no browser would let a page do).
+ * A software passkey authenticator for the in-process tests and `npm run bench` of the real
+ * @simplewebauthn/server: an ES256 key, attestation `none`, and responses in WebAuthn's JSON
+ * forms, signed for whatever origin, RP ID, flags and sign count a caller chooses (which no
+ * browser would let a page do).
  */
 import { createHash, generateKeyPairSync, type KeyObject, randomBytes, sign } from "node:crypto";
 
