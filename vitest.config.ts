@@ -1,5 +1,15 @@
 import { configDefaults, defineConfig } from "vitest/config";
 
+// The wiring tests that share one serverless-offline service of the default configuration
+// (test/support/shared-service.ts), started once, and only when one of them is selected.
+const SHARED_SERVICE = [
+  "test/http.test.ts",
+  "test/sessions-http.test.ts",
+  "test/offline-fidelity.test.ts",
+  "test/browser-http.test.ts",
+  "test/refresh-race-http.test.ts",
+];
+
 export default defineConfig({
   test: {
     // Log records of passing tests are noise; a failing test shows its own.
@@ -16,8 +26,18 @@ export default defineConfig({
           include: ["test/**/*.test.ts"],
           // The browser suite needs Chromium (`npm run test:browser`), the deploy suite moto
           // (`npm run test:deploy`); the package tests are the project below.
-          exclude: [...configDefaults.exclude, "test/browser/**", "test/deploy/**", "test/package*.test.ts"],
+          exclude: [
+            ...configDefaults.exclude,
+            "test/browser/**",
+            "test/deploy/**",
+            "test/package*.test.ts",
+            ...SHARED_SERVICE,
+          ],
         },
+      },
+      {
+        extends: true,
+        test: { name: "wiring", include: SHARED_SERVICE, globalSetup: ["test/support/shared-service.ts"] },
       },
       {
         // One `osls package` for all of them, run only when one of them is selected.
