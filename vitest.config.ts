@@ -8,6 +8,7 @@ const SHARED_SERVICE = [
   "test/offline-fidelity.test.ts",
   "test/browser-http.test.ts",
   "test/refresh-race-http.test.ts",
+  "test/account-http.test.ts",
 ];
 
 export default defineConfig({
