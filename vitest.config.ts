@@ -9,6 +9,7 @@ const SHARED_SERVICE = [
   "test/browser-http.test.ts",
   "test/refresh-race-http.test.ts",
   "test/account-http.test.ts",
+  "test/user-sessions-http.test.ts",
 ];
 
 export default defineConfig({
