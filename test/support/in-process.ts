@@ -10,13 +10,17 @@ import type {
 } from "aws-lambda";
 import { authorizerEvent, httpApiEvent } from "../../local/gateway-events.ts";
 import { localSdkEnvironment } from "../../local/sdk-env.ts";
-import { LocalSecretsManager } from "../../local/secrets-endpoint.ts";
+import { type AsyncOperation, LocalSecretsManager } from "../../local/secrets-endpoint.ts";
 import { loadConfig } from "../../shared/core/config.ts";
 import { Client, type Reply } from "./client.ts";
 import { ensureDevKeyOn, startTables } from "./service.ts";
 
-export async function loadContainer(env: Record<string, string> = {}) {
-  const secrets = await new LocalSecretsManager({ port: 0 }).start();
+export async function loadContainer(
+  env: Record<string, string> = {},
+  /** Extra operations for the local Secrets Manager endpoint (RotateSecret). */
+  extraOperations?: Record<string, AsyncOperation>,
+) {
+  const secrets = await new LocalSecretsManager({ port: 0, ...(extraOperations ? { extraOperations } : {}) }).start();
   const fullEnv = { STAGE: "dev", ...env };
   const config = loadConfig(fullEnv);
   await ensureDevKeyOn(secrets, config);
