@@ -3,7 +3,7 @@
  * browser would drive them (GET /me through the session authorizer first, as the HTTP API routes
  * it): /welcome reads the session too, so an ended session is refused at once rather than at its
  * next refresh; when the table cannot be read, /welcome answers 503 rather than greet a session
- * it could not check. The authorizer over the gateway: test/authorizer-http.test.ts.
+ * it could not check. The authorizer over the gateway: test/security-http.test.ts.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import demoUsers from "../local/demo-users.json" with { type: "json" };
