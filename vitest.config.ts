@@ -18,6 +18,9 @@ export default defineConfig({
     silent: "passed-only",
     testTimeout: 30_000,
     hookTimeout: 120_000,
+    // Vitest's default on 2 cores is one file at a time; many files wait on child processes
+    // (serverless-offline, npm start, the CLIs), so three at once keep both cores busy.
+    maxWorkers: 3,
     // The AWS SDK's notice that its 2027 releases need Node 22 (Lambda runs 24; CI runs 20).
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
     projects: [
@@ -39,12 +42,22 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: "wiring", include: SHARED_SERVICE, globalSetup: ["test/support/shared-service.ts"] },
+        test: {
+          name: "wiring",
+          include: SHARED_SERVICE,
+          globalSetup: ["test/support/shared-service.ts"],
+          setupFiles: ["test/support/shared-service-ready.ts"],
+        },
       },
       {
         // One `osls package` for all of them, run only when one of them is selected.
         extends: true,
-        test: { name: "package", include: ["test/package*.test.ts"], globalSetup: ["test/support/package.ts"] },
+        test: {
+          name: "package",
+          include: ["test/package*.test.ts"],
+          globalSetup: ["test/support/package.ts"],
+          setupFiles: ["test/support/package-ready.ts"],
+        },
       },
     ],
   },

@@ -1,8 +1,9 @@
 /**
  * One serverless-offline service with the default configuration for every wiring test that needs
  * no setting of its own: the globalSetup of the "wiring" project in vitest.config.ts starts it
- * once (startService), and each test file reaches it through sharedService(). Files share it, so
- * their tests make users of their own and change nothing others read (no faults, no rotation).
+ * once (startService) without waiting for it, the project's setup file (shared-service-ready.ts)
+ * waits for it, and each test file reaches it through sharedService(). Files share it, so their
+ * tests make users of their own and change nothing others read (no faults, no rotation).
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -12,7 +13,8 @@ import type { TestProject } from "vitest/node";
 import { localDynamoClient } from "../../local/sdk-env.ts";
 import { SessionTables } from "../../shared/aws/session-tables.ts";
 import { type Config, loadConfig } from "../../shared/core/config.ts";
-import { parseLogs, startService } from "./service.ts";
+import { awaitBackground, backgroundResult, inBackground } from "./background.ts";
+import { parseLogs, type Service, startService } from "./service.ts";
 import { KEY_SECRET, type SecretsHolder } from "./tokens.ts";
 
 interface SharedServiceInfo {
@@ -29,29 +31,41 @@ interface SharedServiceInfo {
 
 declare module "vitest" {
   export interface ProvidedContext {
-    sharedService: SharedServiceInfo;
+    /** Where the shared service's SharedServiceInfo is written once it is up. */
+    sharedServiceMarker: string;
   }
 }
 
-export default async function startSharedService(project: TestProject): Promise<() => Promise<void>> {
+export default function startSharedService(project: TestProject): () => Promise<void> {
   const folder = mkdtempSync(join(tmpdir(), "shared-offline-"));
   const outputFile = join(folder, "output.log");
-  const service = await startService({ outputFile });
-  const value = service.secrets.store.getSecretValue({ SecretId: KEY_SECRET, VersionStage: "AWSCURRENT" });
-  project.provide("sharedService", {
-    baseUrl: service.baseUrl,
-    lambdaUrl: service.lambdaUrl,
-    offlineUrl: service.offlineUrl,
-    secretsPort: service.secrets.port,
-    dynamodbUrl: service.dynamodb.url,
-    dynamodbPort: service.dynamodb.port,
-    key: { versionId: String(value.VersionId), secretString: String(value.SecretString) },
-    outputFile,
+  const marker = join(folder, "service.json");
+  let service: Service | undefined;
+  const started = inBackground(marker, async (): Promise<SharedServiceInfo> => {
+    service = await startService({ outputFile });
+    const value = service.secrets.store.getSecretValue({ SecretId: KEY_SECRET, VersionStage: "AWSCURRENT" });
+    return {
+      baseUrl: service.baseUrl,
+      lambdaUrl: service.lambdaUrl,
+      offlineUrl: service.offlineUrl,
+      secretsPort: service.secrets.port,
+      dynamodbUrl: service.dynamodb.url,
+      dynamodbPort: service.dynamodb.port,
+      key: { versionId: String(value.VersionId), secretString: String(value.SecretString) },
+      outputFile,
+    };
   });
+  project.provide("sharedServiceMarker", marker);
   return async () => {
-    await service.stop();
+    await started;
+    await service?.stop();
     rmSync(folder, { recursive: true, force: true });
   };
+}
+
+/** Waits until the shared service is up (the wiring project's setup file). */
+export async function sharedServiceReady(): Promise<void> {
+  await awaitBackground<SharedServiceInfo>(inject("sharedServiceMarker"));
 }
 
 /** The shared service as a test file sees it: what startService returns, less what would touch others. */
@@ -70,7 +84,7 @@ export interface SharedService {
 }
 
 export function sharedService(): SharedService {
-  const info = inject("sharedService");
+  const info = backgroundResult<SharedServiceInfo>(inject("sharedServiceMarker"));
   const config = loadConfig({ STAGE: "dev" });
   const output = () =>
     readFileSync(info.outputFile, "utf8")
