@@ -1,28 +1,30 @@
 /**
  * What browsers meet, over HTTP against `npm start`'s composition (one service with
- * ALLOWED_ORIGINS, one without): the page and its headers, the cross-site rule on every
+ * ALLOWED_ORIGINS, and the shared one without): the page and its headers, the cross-site rule on every
  * state-changing route and verb, and CORS as API Gateway answers it. The same in a real browser:
  * test/browser/.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Client, type Reply } from "./support/client.ts";
 import { type Service, startService } from "./support/service.ts";
+import { type SharedService, sharedService } from "./support/shared-service.ts";
 import { devKey, liveToken, nowSeconds } from "./support/tokens.ts";
 
 const APP = "https://app.example.com";
 let configured: Service;
-let unconfigured: Service;
+let unconfigured: SharedService;
 
 beforeAll(async () => {
-  [configured, unconfigured] = await Promise.all([startService({ env: { ALLOWED_ORIGINS: APP } }), startService()]);
+  unconfigured = sharedService();
+  configured = await startService({ env: { ALLOWED_ORIGINS: APP } });
 });
 
 afterAll(async () => {
-  await Promise.all([configured?.stop(), unconfigured?.stop()]);
+  await configured?.stop();
 });
 
 /** A client holding a valid token that is already in its refresh window (20 s left). */
-async function signedIn(service: Service): Promise<Client> {
+async function signedIn(service: Service | SharedService): Promise<Client> {
   const client = new Client(service.baseUrl);
   const now = nowSeconds();
   // A live session in its refresh window, so that refresh answers 200 too.

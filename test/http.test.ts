@@ -3,19 +3,15 @@
  * under serverless-offline, with the real SDK reading the local Secrets Manager endpoint.
  */
 import { randomBytes } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { Client, type Reply } from "./support/client.ts";
-import { type Service, startService } from "./support/service.ts";
+import { type SharedService, sharedService } from "./support/shared-service.ts";
 import { devKey, liveToken, mintToken, nowSeconds } from "./support/tokens.ts";
 
-let service: Service;
+let service: SharedService;
 
-beforeAll(async () => {
-  service = await startService();
-});
-
-afterAll(async () => {
-  await service?.stop();
+beforeAll(() => {
+  service = sharedService();
 });
 
 const client = () => new Client(service.baseUrl);

@@ -2,18 +2,14 @@
  * `npm start` answers as API Gateway would, and its extra endpoint serves no web page: the
  * serverless-offline settings in serverless.yml and local/offline-fidelity.cjs, over HTTP.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { Client, rawHttp } from "./support/client.ts";
-import { type Service, startService } from "./support/service.ts";
+import { type SharedService, sharedService } from "./support/shared-service.ts";
 
-let service: Service;
+let service: SharedService;
 
-beforeAll(async () => {
-  service = await startService();
-});
-
-afterAll(async () => {
-  await service?.stop();
+beforeAll(() => {
+  service = sharedService();
 });
 
 const CREDENTIALS = JSON.stringify({ username: "user1", password: "password1" });

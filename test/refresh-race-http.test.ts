@@ -5,19 +5,15 @@
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import { decodeJwt } from "jose";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { Client } from "./support/client.ts";
-import { type Service, startService } from "./support/service.ts";
+import { type SharedService, sharedService } from "./support/shared-service.ts";
 import { devKey, liveToken, mintToken, nowSeconds } from "./support/tokens.ts";
 
-let service: Service;
+let service: SharedService;
 
-beforeAll(async () => {
-  service = await startService();
-});
-
-afterAll(async () => {
-  await service?.stop();
+beforeAll(() => {
+  service = sharedService();
 });
 
 /** A token with 20 s left whose session records it as its newest, as sign-in does. */

@@ -22,10 +22,14 @@ let keys: MemoryKeyRing;
 let clock: ReturnType<typeof movableClock>;
 let deps: SessionDeps;
 
+// Hashed once for the file: each scrypt costs some 80 ms of CPU, and a hash is only read.
+const hashes = Promise.all([hashPassword("password1"), hashPassword("password2")]);
+
 beforeEach(async () => {
   store = new MemoryStore();
-  store.addUser("user1", await hashPassword("password1"));
-  store.addUser("user2", await hashPassword("password2"));
+  const [user1, user2] = await hashes;
+  store.addUser("user1", user1);
+  store.addUser("user2", user2);
   keys = await MemoryKeyRing.create();
   clock = movableClock();
   deps = { keys, store, clock, policy };

@@ -4,21 +4,17 @@
  * refused at the next refresh (the checkpoint), while /welcome stays a signature check by default.
  */
 import { decodeJwt } from "jose";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import demoUsers from "../local/demo-users.json" with { type: "json" };
 import { Client, type Reply } from "./support/client.ts";
 import { runCommand } from "./support/command.ts";
-import { type Service, startService } from "./support/service.ts";
+import { type SharedService, sharedService } from "./support/shared-service.ts";
 import { devKey, liveToken, mintToken, nowSeconds } from "./support/tokens.ts";
 
-let service: Service;
+let service: SharedService;
 
-beforeAll(async () => {
-  service = await startService();
-});
-
-afterAll(async () => {
-  await service?.stop();
+beforeAll(() => {
+  service = sharedService();
 });
 
 let users = 0;

@@ -3,13 +3,24 @@
  * talking over HTTP to local Secrets Manager and DynamoDB endpoints on free ports. Each test file
  * that calls this gets its own container (Vitest isolates modules per file).
  */
+import type {
+  APIGatewayProxyEventV2,
+  APIGatewayProxyStructuredResultV2,
+  APIGatewaySimpleAuthorizerWithContextResult,
+} from "aws-lambda";
+import { authorizerEvent, httpApiEvent } from "../../local/gateway-events.ts";
 import { localSdkEnvironment } from "../../local/sdk-env.ts";
-import { LocalSecretsManager } from "../../local/secrets-endpoint.ts";
+import { type AsyncOperation, LocalSecretsManager } from "../../local/secrets-endpoint.ts";
 import { loadConfig } from "../../shared/core/config.ts";
+import { Client, type Reply } from "./client.ts";
 import { ensureDevKeyOn, startTables } from "./service.ts";
 
-export async function loadContainer(env: Record<string, string> = {}) {
-  const secrets = await new LocalSecretsManager({ port: 0 }).start();
+export async function loadContainer(
+  env: Record<string, string> = {},
+  /** Extra operations for the local Secrets Manager endpoint (RotateSecret). */
+  extraOperations?: Record<string, AsyncOperation>,
+) {
+  const secrets = await new LocalSecretsManager({ port: 0, ...(extraOperations ? { extraOperations } : {}) }).start();
   const fullEnv = { STAGE: "dev", ...env };
   const config = loadConfig(fullEnv);
   await ensureDevKeyOn(secrets, config);
@@ -29,7 +40,7 @@ export async function loadContainer(env: Record<string, string> = {}) {
       import("../../functions/me.ts"),
       import("../../shared/runtime.ts"),
     ]);
-  return {
+  const container = {
     secrets,
     dynamodb,
     store,
@@ -52,7 +63,124 @@ export async function loadContainer(env: Record<string, string> = {}) {
     coldStart() {
       runtime.signingKeys.clear();
     },
+    /** A cookie jar calling these handlers as API Gateway would route its requests (see InProcessClient). */
+    client(options: { userAgent?: string; sourceIp?: string } = {}): InProcessClient {
+      return new InProcessClient(container, options);
+    },
+    stop: async () => {
+      await dynamodb.stop();
+      await secrets.stop();
+    },
   };
+  return container;
+}
+
+type Container = Omit<Awaited<ReturnType<typeof loadContainer>>, "client">;
+type Result = APIGatewayProxyStructuredResultV2;
+
+/**
+ * A browser's cookie jar (the HTTP tests' Client) whose requests go to the handlers in this
+ * process, routed as the HTTP API routes them: the cookies in event.cookies, the answer's
+ * `cookies` as Set-Cookie headers, GET /me through the session authorizer first (API Gateway's
+ * own 401 without a cookie, 403 when denied, and the route never runs then).
+ */
+export class InProcessClient extends Client {
+  constructor(
+    private readonly container: Container,
+    private readonly options: { userAgent?: string; sourceIp?: string } = {},
+  ) {
+    super("https://example.com");
+  }
+
+  override async request(
+    method: string,
+    path: string,
+    init: { body?: string; headers?: Record<string, string> } = {},
+  ): Promise<Reply> {
+    const url = `${this.baseUrl}${path}`;
+    const jarCookies = (await this.jar.getCookies(url)).map((cookie) => cookie.cookieString());
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(init.headers ?? {})) headers[name.toLowerCase()] = value;
+    if (this.options.userAgent !== undefined) headers["user-agent"] ??= this.options.userAgent;
+    const id = path.match(/^\/sessions\/([^/]+)$/)?.[1];
+    const routePath = id === undefined ? path : "/sessions/{id}";
+    const base = httpApiEvent({ rawPath: path });
+    const event: APIGatewayProxyEventV2 = {
+      ...base,
+      routeKey: `${method} ${routePath}`,
+      headers,
+      ...(jarCookies.length === 0 ? {} : { cookies: jarCookies }),
+      ...(init.body === undefined ? {} : { body: init.body }),
+      ...(id === undefined ? {} : { pathParameters: { id: decodeURIComponent(id) } }),
+      requestContext: {
+        ...base.requestContext,
+        routeKey: `${method} ${routePath}`,
+        http: {
+          ...base.requestContext.http,
+          method,
+          path,
+          sourceIp: this.options.sourceIp ?? "127.0.0.1",
+          userAgent: headers["user-agent"] ?? "",
+        },
+      },
+    };
+    const result = await this.route(method, routePath, event);
+    const setCookies = result.cookies ?? [];
+    for (const header of setCookies) await this.jar.setCookie(header, url);
+    const text = String(result.body ?? "");
+    const replyHeaders = new Headers();
+    for (const [name, value] of Object.entries(result.headers ?? {})) replyHeaders.set(name, String(value));
+    return { status: result.statusCode ?? 200, headers: replyHeaders, setCookies, text, json: () => JSON.parse(text) };
+  }
+
+  private async route(method: string, path: string, event: APIGatewayProxyEventV2): Promise<Result> {
+    const { handlers } = this.container;
+    const key = `${method} ${path}`;
+    const call = (handler: (event: APIGatewayProxyEventV2) => unknown) => handler(event) as Promise<Result>;
+    switch (key) {
+      case "POST /signin":
+        return call(handlers.signin);
+      case "GET /welcome":
+        return call(handlers.welcome);
+      case "POST /refresh":
+        return call(handlers.refresh);
+      case "POST /logout":
+      case "GET /logout":
+        return call(handlers.logout);
+      case "POST /logout-everywhere":
+        return call(handlers.logoutEverywhere);
+      case "GET /sessions":
+      case "DELETE /sessions/{id}":
+      case "POST /logout-others":
+        return call(handlers.sessions);
+      case "POST /password":
+        return call(handlers.changePassword);
+      case "POST /signup":
+        return call(handlers.signup);
+      case "GET /me":
+        return this.me(event);
+      default:
+        throw new Error(`no route ${key}`);
+    }
+  }
+
+  /** The authorizer's identity source is the Cookie header: without one, 401 before it runs. */
+  private async me(event: APIGatewayProxyEventV2): Promise<Result> {
+    const refusal = (statusCode: number, message: string): Result => ({
+      statusCode,
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ message }),
+    });
+    if (event.cookies === undefined) return refusal(401, "Unauthorized");
+    const decision = (await this.container.authorize(
+      authorizerEvent({ headers: event.headers, cookies: event.cookies }),
+    )) as APIGatewaySimpleAuthorizerWithContextResult<Record<string, unknown>>;
+    if (!decision.isAuthorized) return refusal(403, "Forbidden");
+    return (await this.container.me({
+      ...event,
+      requestContext: { ...event.requestContext, authorizer: { lambda: decision.context } },
+    } as never)) as Result;
+  }
 }
 
 // The builders live beside the local endpoints, so that the bench uses them without importing test/.

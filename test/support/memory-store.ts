@@ -25,6 +25,8 @@ import { importSigningKey, type SigningKey } from "../../shared/core/signing-key
 const sameAttempts = (a: AttemptRecord | undefined, b: AttemptRecord | undefined) =>
   a === b || (a !== undefined && b !== undefined && a.failures === b.failures && a.expiresAt === b.expiresAt);
 
+const hashed = new Map<string, Promise<string>>();
+
 export class MemoryStore implements SessionStore {
   readonly users = new Map<string, UserRecord>();
   readonly sessions = new Map<string, SessionRecord>();
@@ -47,9 +49,14 @@ export class MemoryStore implements SessionStore {
     if (this.failingOn.get(method) === "after") throw unavailable(new Error(`${method} timed out`));
   }
 
-  /** Adds a user with `password` hashed, as the users CLI would; resolves to the store. */
+  /**
+   * Adds a user with `password` hashed, as the users CLI would; resolves to the store. A password
+   * is hashed once per test file (each scrypt costs some 80 ms of CPU; a hash is only read).
+   */
   async withUser(username: string, password: string, at = 0): Promise<this> {
-    await this.addUser(username, await hashPassword(password), at);
+    let hash = hashed.get(password);
+    if (hash === undefined) hashed.set(password, (hash = hashPassword(password)));
+    await this.addUser(username, await hash, at);
     return this;
   }
 

@@ -6,7 +6,7 @@
  * (local/gateway-proxy.ts), all on free loopback ports. stop() ends them.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { rmSync } from "node:fs";
+import { appendFileSync, rmSync } from "node:fs";
 import { ensureDevKey, ensureTables, seedDemoUsers } from "../../local/dev-data.ts";
 import { LocalDynamoDB } from "../../local/dynamodb-endpoint.ts";
 import { freePort } from "../../local/free-port.ts";
@@ -46,6 +46,8 @@ export interface ServiceOptions {
   dynamodb?: LocalDynamoDB;
   /** The port of baseUrl (default: any free one). */
   port?: number;
+  /** Also append every line of output to this file (for test files in other processes). */
+  outputFile?: string;
 }
 
 /**
@@ -140,7 +142,10 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
     );
     const onData = (chunk: Buffer) => {
       for (const line of chunk.toString("utf8").split("\n")) {
-        if (line.trim() !== "") output.push(line);
+        if (line.trim() !== "") {
+          output.push(line);
+          if (options.outputFile !== undefined) appendFileSync(options.outputFile, `${line}\n`);
+        }
         if (line.includes("Server ready")) {
           clearTimeout(timer);
           resolve();
@@ -167,17 +172,21 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
     store,
     config,
     output,
-    logs: (from = 0) =>
-      output.slice(from).flatMap((line) => {
-        const start = line.indexOf("{");
-        if (start < 0) return [];
-        try {
-          const parsed = JSON.parse(line.slice(start)) as unknown;
-          return typeof parsed === "object" && parsed !== null ? [parsed as Record<string, unknown>] : [];
-        } catch {
-          return [];
-        }
-      }),
+    logs: (from = 0) => parseLogs(output.slice(from)),
     stop,
   };
+}
+
+/** The structured (JSON) lines among output lines, parsed. */
+export function parseLogs(lines: string[]): Record<string, unknown>[] {
+  return lines.flatMap((line) => {
+    const start = line.indexOf("{");
+    if (start < 0) return [];
+    try {
+      const parsed = JSON.parse(line.slice(start)) as unknown;
+      return typeof parsed === "object" && parsed !== null ? [parsed as Record<string, unknown>] : [];
+    } catch {
+      return [];
+    }
+  });
 }

@@ -1,15 +1,21 @@
 /** Mints tokens in the test with real crypto: valid ones with the dev key, and forgeries. */
 import { randomBytes, randomUUID } from "node:crypto";
 import { type JWTPayload, SignJWT } from "jose";
-import type { LocalSecretsManager } from "../../local/secrets-endpoint.ts";
 import type { SessionStore } from "../../shared/core/ports.ts";
 
 export const ISSUER = "serverless-jwt-auth";
 export const AUDIENCE = "serverless-jwt-auth/dev";
 export const KEY_SECRET = "serverless-jwt-auth/dev/signing-key";
 
+/** What devKey reads: a local Secrets Manager endpoint, or the shared service's copy of its key. */
+export interface SecretsHolder {
+  readonly store: {
+    getSecretValue(input: Record<string, unknown>): Record<string, unknown>;
+  };
+}
+
 /** The dev signing key as the local endpoint holds it: its version id and raw bytes. */
-export function devKey(secrets: LocalSecretsManager, stage = "AWSCURRENT"): { kid: string; bytes: Uint8Array } {
+export function devKey(secrets: SecretsHolder, stage = "AWSCURRENT"): { kid: string; bytes: Uint8Array } {
   const value = secrets.store.getSecretValue({ SecretId: KEY_SECRET, VersionStage: stage });
   const jwk = JSON.parse(String(value.SecretString)) as { k: string };
   return { kid: String(value.VersionId), bytes: new Uint8Array(Buffer.from(jwk.k, "base64url")) };

@@ -1,40 +1,50 @@
 /**
- * REVOCATION_CHECK=every-request over HTTP: /welcome reads the session too, so an ended session
- * is refused at once rather than at its next refresh; when the table cannot be read, /welcome
- * answers 503 rather than greet a session it could not check.
+ * REVOCATION_CHECK=every-request, the real handlers in this process driven by a cookie jar as a
+ * browser would drive them (GET /me through the session authorizer first, as the HTTP API routes
+ * it): /welcome reads the session too, so an ended session is refused at once rather than at its
+ * next refresh; when the table cannot be read, /welcome answers 503 rather than greet a session
+ * it could not check. The authorizer over the gateway: test/security-http.test.ts.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import demoUsers from "../local/demo-users.json" with { type: "json" };
-import { Client, type Reply } from "./support/client.ts";
-import { type Service, startService } from "./support/service.ts";
+import type { Client, Reply } from "./support/client.ts";
+import { captureLogs } from "./support/handler-checks.ts";
+import { loadContainer } from "./support/in-process.ts";
+import { parseLogs } from "./support/service.ts";
 import { devKey, mintToken } from "./support/tokens.ts";
 
-let service: Service;
+let container: Awaited<ReturnType<typeof loadContainer>>;
+let output: string[];
 
 beforeAll(async () => {
-  service = await startService({ env: { REVOCATION_CHECK: "every-request", DYNAMODB_TIMEOUT_MS: "300" } });
+  output = captureLogs();
+  container = await loadContainer({ REVOCATION_CHECK: "every-request", DYNAMODB_TIMEOUT_MS: "300" });
 });
 
 afterEach(() => {
-  service.dynamodb.setFault({ kind: "none" });
+  container.dynamodb.setFault({ kind: "none" });
 });
 
 afterAll(async () => {
-  await service?.stop();
+  vi.restoreAllMocks();
+  await container?.stop();
 });
+
+/** The handlers' structured log lines so far. */
+const logs = () => parseLogs(output.join("").split("\n"));
 
 let users = 0;
 /** A browser signed in as a user of this test alone. */
 async function signedIn(user?: string): Promise<{ browser: Client; user: string }> {
   const name = user ?? `every-${process.pid}-${users++}`;
-  if (user === undefined) await service.store.addUser(name, demoUsers.user1, Date.now());
-  const browser = new Client(service.baseUrl);
+  if (user === undefined) await container.store.addUser(name, demoUsers.user1, Date.now());
+  const browser = container.client();
   expect((await browser.signIn(name, "password1")).status).toBe(200);
   return { browser, user: name };
 }
 
 async function copyOf(browser: Client): Promise<Client> {
-  const copy = new Client(service.baseUrl);
+  const copy = container.client();
   await copy.setToken(String(await browser.token()));
   return copy;
 }
@@ -69,14 +79,14 @@ describe("REVOCATION_CHECK=every-request", () => {
   });
 
   it("refuses at /welcome a token signed with the real key that names no session", async () => {
-    const forged = new Client(service.baseUrl);
-    await forged.setToken(await mintToken(devKey(service.secrets)));
+    const forged = container.client();
+    await forged.setToken(await mintToken(devKey(container.secrets)));
     expectRevoked(await forged.request("GET", "/welcome"));
   });
 
   it("answers 503 at /welcome, not a greeting, while the table cannot be read", async () => {
     const { browser } = await signedIn();
-    service.dynamodb.setFault({ kind: "throttle" });
+    container.dynamodb.setFault({ kind: "throttle" });
 
     const reply = await browser.request("GET", "/welcome");
     expect(reply.status).toBe(503);
@@ -101,25 +111,18 @@ describe("the session authorizer with REVOCATION_CHECK=every-request", () => {
     const { browser } = await signedIn();
     const kept = await copyOf(browser);
     await browser.request("POST", "/logout");
-    const backendBefore = service.logs().filter((line) => line.route === "me").length;
+    const backendBefore = logs().filter((line) => line.route === "me").length;
 
     const reply = await kept.request("GET", "/me");
 
-    // serverless-offline's body; API Gateway answers 403 {"message":"Forbidden"} (docs/authorizer.md).
+    // API Gateway's answer to a denial (docs/authorizer.md).
     expect(reply.status).toBe(403);
-    expect(reply.json()).toMatchObject({ statusCode: 403, error: "Forbidden" });
+    expect(reply.json()).toEqual({ message: "Forbidden" });
     expect(reply.setCookies).toEqual([]);
-    // The authorizer's line reaches this process through offline's output a moment after the reply.
-    await vi.waitFor(
-      () => {
-        const denial = service
-          .logs()
-          .filter((line) => line.message === "authorize")
-          .at(-1);
-        expect(denial).toMatchObject({ outcome: "deny", error: "session_revoked" });
-      },
-      { timeout: 5000, interval: 10 },
-    );
-    expect(service.logs().filter((line) => line.route === "me")).toHaveLength(backendBefore);
+    const denial = logs()
+      .filter((line) => line.message === "authorize")
+      .at(-1);
+    expect(denial).toMatchObject({ outcome: "deny", error: "session_revoked" });
+    expect(logs().filter((line) => line.route === "me")).toHaveLength(backendBefore);
   });
 });

@@ -1,0 +1,4 @@
+/** The wiring project's setup file: no test runs before the shared service is up. */
+import { sharedServiceReady } from "./shared-service.ts";
+
+await sharedServiceReady();
