@@ -55,7 +55,10 @@ export class MemoryStore implements SessionStore {
    */
   async withUser(username: string, password: string, at = 0): Promise<this> {
     let hash = hashed.get(password);
-    if (hash === undefined) hashed.set(password, (hash = hashPassword(password)));
+    if (hash === undefined) {
+      hash = hashPassword(password);
+      hashed.set(password, hash);
+    }
     await this.addUser(username, await hash, at);
     return this;
   }
