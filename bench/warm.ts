@@ -317,16 +317,30 @@ export async function measureWarm(
     // write, sign (raw SDK and jose).
     const read = (TableName: string, Key: Record<string, AttributeValue>) =>
       dynamodbClient.send(new GetItemCommand({ TableName, Key, ConsistentRead: true }));
-    const conditionalWrite = () =>
-      dynamodbClient.send(
+    // The write refresh makes, as large as the adapter's: the successor's four claims, the token it
+    // superseded and when, under a condition on the user and the newest token.
+    const conditionalWrite = () => {
+      const now = String(Date.now());
+      return dynamodbClient.send(
         new UpdateItemCommand({
           TableName: config.sessionsTable,
           Key: { sid: { S: String(decodeJwt(refreshToken).sid) } },
-          UpdateExpression: "SET lastActiveAt = :now",
-          ConditionExpression: "username = :user",
-          ExpressionAttributeValues: { ":now": { N: String(Date.now()) }, ":user": { S: refresher } },
+          UpdateExpression:
+            "SET tokenJti = :jti, tokenIat = :iat, tokenExp = :exp, tokenKid = :kid, " +
+            "supersededJti = :presented, supersededAt = :at, lastActiveAt = :at",
+          ConditionExpression: "username = :user AND (attribute_not_exists(tokenJti) OR tokenJti <> :presented)",
+          ExpressionAttributeValues: {
+            ":jti": { S: randomUUID() },
+            ":iat": { N: now.slice(0, -3) },
+            ":exp": { N: now.slice(0, -3) },
+            ":kid": { S: signingKey.kid },
+            ":presented": { S: randomUUID() },
+            ":at": { N: now },
+            ":user": { S: refresher },
+          },
         }),
       );
+    };
 
     // Each case takes turns only within its group; sign-in is scrypt-bound, about 100 ms.
     const groups: Record<string, Record<string, () => unknown>> = {
