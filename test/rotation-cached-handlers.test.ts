@@ -5,35 +5,9 @@
  * that rotates as `npm start`'s does. How often made-up kids may read the store is counted, with a
  * moved clock, in signing-key.test.ts.
  */
-import { RotateSecretCommand } from "@aws-sdk/client-secrets-manager";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LOCAL_ROTATION_LAMBDA_ARN, rotateSecretOperation } from "../local/rotate-secret.ts";
-import { localClient } from "../local/sdk-env.ts";
-import { loadContainer } from "./support/in-process.ts";
-import { devKey, KEY_SECRET, mintToken } from "./support/tokens.ts";
-
-type Container = Awaited<ReturnType<typeof loadContainer>>;
-
-/** Loads the container with RotateSecret on its local endpoint, as `npm start` has it. */
-async function loadRotatingContainer(env: Record<string, string>): Promise<Container> {
-  let url = "";
-  const container = await loadContainer(env, { RotateSecret: rotateSecretOperation((): string => url) });
-  url = container.secrets.url;
-  return container;
-}
-
-/** `npm run rotate-key`: RotateSecret on the endpoint; resolves the new AWSCURRENT version id. */
-async function rotate(service: Container): Promise<string> {
-  const client = localClient(service.secrets.url);
-  try {
-    const result = await client.send(
-      new RotateSecretCommand({ SecretId: KEY_SECRET, RotationLambdaARN: LOCAL_ROTATION_LAMBDA_ARN }),
-    );
-    return String(result.VersionId);
-  } finally {
-    client.destroy();
-  }
-}
+import { type Container, loadRotatingContainer, rotate } from "./support/rotating.ts";
+import { devKey, mintToken } from "./support/tokens.ts";
 
 let cached: Container;
 

@@ -26,6 +26,7 @@ import { GetFunctionConfigurationCommand, LambdaClient } from "@aws-sdk/client-l
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../local/free-port.ts";
 import { runCommand } from "../support/command.ts";
+import { ROUTES } from "../support/routes.ts";
 
 const motoFound = spawnSync("moto_server", ["--help"], { stdio: "ignore" }).error === undefined;
 if (!motoFound) console.log('moto_server not found: pip install "moto[server]" cfn-lint');
@@ -165,29 +166,7 @@ describe.skipIf(!motoFound)("osls deploy, on moto", () => {
 
   it("declares the routes, GET /me behind the session authorizer, and no CORS by default", () => {
     const routes = Object.values(template.Resources).filter((r) => r.Type === "AWS::ApiGatewayV2::Route");
-    expect(routes.map((r) => r.Properties.RouteKey).sort()).toEqual([
-      "DELETE /passkeys/{id}",
-      "DELETE /sessions/{id}",
-      "GET /",
-      "GET /logout",
-      "GET /me",
-      "GET /page.css",
-      "GET /page.js",
-      "GET /passkeys",
-      "GET /sessions",
-      "GET /welcome",
-      "POST /logout",
-      "POST /logout-everywhere",
-      "POST /logout-others",
-      "POST /passkeys",
-      "POST /passkeys/registration-options",
-      "POST /password",
-      "POST /refresh",
-      "POST /signin",
-      "POST /signin/passkey",
-      "POST /signin/passkey-options",
-      "POST /signup",
-    ]);
+    expect(routes.map((r) => r.Properties.RouteKey).sort()).toEqual([...ROUTES]);
     const guarded = routes.filter((r) => r.Properties.AuthorizationType === "CUSTOM");
     expect(guarded.map((r) => r.Properties.RouteKey)).toEqual(["GET /me"]);
     expect(template.Resources.HttpApiAuthorizerSession?.Properties).toMatchObject({
