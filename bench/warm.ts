@@ -26,7 +26,7 @@ import { authorizerEvent, httpApiEvent, postEvent, signInEvent } from "../local/
 import { localClient, localDynamoClient, localSdkEnvironment } from "../local/sdk-env.ts";
 import { SessionTables } from "../shared/aws/session-tables.ts";
 import { loadConfig } from "../shared/core/config.ts";
-import { hashPassword, verifyPassword } from "../shared/core/passwords.ts";
+import { passwords } from "../shared/core/passwords.ts";
 import { importSigningKey, parseSigningKeyJwk, type SigningKey } from "../shared/core/signing-key.ts";
 import { issueSessionToken } from "../shared/core/token.ts";
 import { type Calls, startEndpoints } from "./endpoints.ts";
@@ -146,7 +146,7 @@ export async function measureWarm(
     // A user of the bench's own with a random password: no demo credential in shipped code.
     const tables = new SessionTables(dynamodbClient, config);
     const [user, password] = ["bench", randomBytes(18).toString("base64url")];
-    const passwordHash = await hashPassword(password);
+    const passwordHash = await passwords.hash(password);
     await tables.addUser(user, passwordHash, Date.now() - 60_000);
 
     let containers = 0;
@@ -201,7 +201,7 @@ export async function measureWarm(
     // change ends the user's sessions and answers with the cookie of a new one, used next.
     const changer = "bench-password";
     const turns = [randomBytes(18).toString("base64url"), randomBytes(18).toString("base64url")];
-    await tables.addUser(changer, await hashPassword(turns[0] ?? ""), Date.now() - 1000);
+    await tables.addUser(changer, await passwords.hash(turns[0] ?? ""), Date.now() - 1000);
     let changes = 0;
     let changerToken = tokenOf(await call(signin, signInEvent({ username: changer, password: turns[0] ?? "" }), 200));
     const changeOnce = async () => {
@@ -384,11 +384,11 @@ export async function measureWarm(
       // change beside two (verify the current password, hash the new one).
       signin: {
         signin_warm: () => call(signin, signInRequest, 200),
-        scrypt_floor: () => verifyPassword(password, passwordHash),
+        scrypt_floor: () => passwords.verify(password, passwordHash),
         password_change_warm: changeOnce,
         password_change_floor: async () => {
-          await verifyPassword(password, passwordHash);
-          await hashPassword(password);
+          await passwords.verify(password, passwordHash);
+          await passwords.hash(password);
         },
       },
       // A whole passkey sign-in (options, the authenticator's signature, sign-in) beside the same

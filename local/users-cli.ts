@@ -24,7 +24,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { type Config, loadConfig } from "../shared/core/config.ts";
 import { USERNAME_PATTERN } from "../shared/core/credentials.ts";
 import { passwordRefusal } from "../shared/core/password-policy.ts";
-import { hashPassword, isPasswordHash } from "../shared/core/passwords.ts";
+import { passwords } from "../shared/core/passwords.ts";
 import { endUserSession, userSessions } from "../shared/core/user-sessions.ts";
 import { useLocalEndpointUnless } from "./sdk-env.ts";
 import { UserAdmin } from "./user-admin.ts";
@@ -73,7 +73,7 @@ async function importUsers(users: UserAdmin, json: string): Promise<{ added: num
   }
   let [added, skipped] = [0, 0];
   for (const [name, hash] of Object.entries(parsed)) {
-    const usable = USERNAME_PATTERN.test(name) && isPasswordHash(hash);
+    const usable = USERNAME_PATTERN.test(name) && passwords.isHash(hash);
     if (usable && (await users.addUser(name, hash, Date.now()))) added += 1;
     else skipped += 1;
   }
@@ -135,13 +135,13 @@ async function main(): Promise<void> {
       if (!(await users.deletePasskey(String(itemId), name))) throw new Error(`${name} has no passkey ${itemId}`);
       console.log(`removed passkey ${itemId} of ${name}; it signs no one in`);
     } else if (command === "add") {
-      const hash = await hashPassword(await newPassword(name, config));
+      const hash = await passwords.hash(await newPassword(name, config));
       const added = await users.addUser(name, hash, Date.now());
       if (!added && !(await users.setPassword(name, hash, Date.now()))) throw missing();
       console.log(`${added ? "added" : "replaced"} user ${name} in ${config.usersTable}`);
     } else if (command === "passwd") {
       if (!(await users.getUser(name))) throw missing();
-      if (!(await users.setPassword(name, await hashPassword(await newPassword(name, config)), Date.now()))) {
+      if (!(await users.setPassword(name, await passwords.hash(await newPassword(name, config)), Date.now()))) {
         throw missing();
       }
       console.log(`changed the password of ${name}; their sessions are ended`);

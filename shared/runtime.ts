@@ -14,6 +14,7 @@ import { SessionTables } from "./aws/session-tables.ts";
 import type { AccountDeps } from "./core/account.ts";
 import { loadConfig } from "./core/config.ts";
 import type { PasskeyDeps } from "./core/passkeys.ts";
+import { passwords } from "./core/passwords.ts";
 import type { WebAuthnVerifier } from "./core/ports.ts";
 
 /** Throws ConfigError, naming the variable, at cold start: a bad setting never serves a request. */
@@ -58,6 +59,7 @@ const dynamodb = new DynamoDBClient({
 export const deps: AccountDeps = {
   keys: signingKeys,
   store: new SessionTables(dynamodb, config),
+  passwords,
   clock: () => Date.now(),
   policy: config,
 };
@@ -69,5 +71,5 @@ export const deps: AccountDeps = {
  */
 export function passkeyDeps(webauthn: WebAuthnVerifier): PasskeyDeps {
   const store = new PasskeyTables(dynamodb, config);
-  return { keys: signingKeys, store, passkeys: store, webauthn, clock: () => Date.now(), policy: config };
+  return { keys: signingKeys, store, passkeys: store, passwords, webauthn, clock: () => Date.now(), policy: config };
 }

@@ -5,6 +5,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import demoUsers from "../local/demo-users.json" with { type: "json" };
+import { SCRYPT_PARAMS } from "../shared/core/passwords.ts";
 import { captureLogs } from "./support/handler-checks.ts";
 import { loadContainer, postEvent } from "./support/in-process.ts";
 import { devKey, liveToken, nowSeconds } from "./support/tokens.ts";
@@ -25,6 +26,8 @@ afterAll(async () => {
 
 type Result = APIGatewayProxyStructuredResultV2;
 const NEW_PASSWORD = "a long and quiet river";
+/** A hash at the shipped cost (SCRYPT_PARAMS), not the memory tests' cheaper one. */
+const SHIPPED_COST = new RegExp(`^scrypt\\$${SCRYPT_PARAMS.N}\\$${SCRYPT_PARAMS.r}\\$${SCRYPT_PARAMS.p}\\$`);
 const COOKIE = /^token=[\w-]+\.[\w-]+\.[\w-]+; Max-Age=300; Path=\/; HttpOnly; Secure; SameSite=Strict$/;
 
 const call = async (name: "changePassword" | "signup" | "refresh", event: APIGatewayProxyEventV2) =>
@@ -86,6 +89,7 @@ describe("POST /password", () => {
     );
 
     expectSessionIssued(result, 200, user);
+    expect((await container.store.getUser(user))?.passwordHash).toMatch(SHIPPED_COST);
     expect((await container.store.getUser(user))?.passwordHash).not.toBe(demoUsers.user1);
     expect(logs.join("")).not.toContain(NEW_PASSWORD);
   });
@@ -174,7 +178,10 @@ describe("POST /signup with SIGNUP=open", () => {
     const username = `new-${process.pid}-1`;
 
     expectSessionIssued(await signUp({ username, password: NEW_PASSWORD }), 201, username);
-    expect(await container.store.getUser(username)).toMatchObject({ username });
+    expect(await container.store.getUser(username)).toMatchObject({
+      username,
+      passwordHash: expect.stringMatching(SHIPPED_COST),
+    });
     expect(logs.join("")).not.toContain(NEW_PASSWORD);
   });
 

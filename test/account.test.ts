@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { type AccountDeps, changePassword, signUp } from "../shared/core/account.ts";
 import { loadConfig } from "../shared/core/config.ts";
 import { refreshSession, signIn } from "../shared/core/session.ts";
-import { MemoryKeyRing, MemoryStore, movableClock } from "./support/memory-store.ts";
+import { MemoryKeyRing, MemoryStore, movableClock, testPasswords } from "./support/memory-store.ts";
 
 const NEW_PASSWORD = "a long and quiet river";
 const CLIENT = { device: "Firefox on macOS", ip: "198.51.100.4" };
@@ -14,7 +14,13 @@ const CLIENT = { device: "Firefox on macOS", ip: "198.51.100.4" };
 async function setup(env: Record<string, string> = {}) {
   const store = await new MemoryStore().withUser("user1", "password1");
   const time = movableClock();
-  const deps: AccountDeps = { keys: await MemoryKeyRing.create(), store, clock: time, policy: loadConfig(env) };
+  const deps: AccountDeps = {
+    keys: await MemoryKeyRing.create(),
+    store,
+    passwords: testPasswords,
+    clock: time,
+    policy: loadConfig(env),
+  };
   return { store, time, deps };
 }
 

@@ -7,6 +7,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { captureLogs } from "./support/handler-checks.ts";
 import { httpApiEvent, loadContainer, postEvent, signInEvent } from "./support/in-process.ts";
+import { testPasswords } from "./support/memory-store.ts";
 import { devKey, liveToken, mintToken } from "./support/tokens.ts";
 
 let container: Awaited<ReturnType<typeof loadContainer>>;
@@ -136,6 +137,17 @@ describe("sign-in input", () => {
     expect(result.cookies).toEqual([
       expect.stringMatching(/^token=[\w-]+\.[\w-]+\.[\w-]+; Max-Age=300; Path=\/; HttpOnly; Secure; SameSite=Strict$/),
     ]);
+  });
+
+  it("refuses the right password against a stored hash cheaper than the accepted range", async () => {
+    // The memory tests' hasher (N=2^10): the functions must be wired to the shipped range instead.
+    await container.store.addUser("cheap-hash", await testPasswords.hash("password1"), Date.now() - 1000);
+
+    expectRefusal(
+      await call("signin", signInEvent({ username: "cheap-hash", password: "password1" })),
+      401,
+      "invalid_credentials",
+    );
   });
 
   it("accepts application/json with a charset, in any letter case", async () => {

@@ -23,7 +23,7 @@ import { freePort } from "../local/free-port.ts";
 import { localClient, localDynamoClient } from "../local/sdk-env.ts";
 import { LocalSecretsManager } from "../local/secrets-endpoint.ts";
 import { loadConfig } from "../shared/core/config.ts";
-import { passwordMatches } from "../shared/core/passwords.ts";
+import { passwords } from "../shared/core/passwords.ts";
 import { Client } from "./support/client.ts";
 import { runCommand } from "./support/command.ts";
 import { ensureDevKeyOn, startTables } from "./support/service.ts";
@@ -223,8 +223,8 @@ describe("npm run users -- add", () => {
 
       const alice = await store.getUser("alice");
       expect(alice?.passwordHash).not.toContain("s3cret-alice-in-wonderland");
-      await expect(passwordMatches("s3cret-alice-in-wonderland", alice?.passwordHash)).resolves.toBe(true);
-      await expect(passwordMatches("password1", (await store.getUser("user1"))?.passwordHash)).resolves.toBe(true);
+      await expect(passwords.matches("s3cret-alice-in-wonderland", alice?.passwordHash)).resolves.toBe(true);
+      await expect(passwords.matches("password1", (await store.getUser("user1"))?.passwordHash)).resolves.toBe(true);
     } finally {
       await dynamodb.stop();
     }

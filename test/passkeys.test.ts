@@ -4,7 +4,6 @@
  * (unknown, wrong key, origin or RP ID, removed user, user handle, sign count) and ownership.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { demoUsers } from "../local/dev-data.ts";
 import { AppError } from "../shared/core/errors.ts";
 import {
   CHALLENGE_TTL_MS,
@@ -25,9 +24,8 @@ let clock: { now: number };
 
 beforeEach(async () => {
   ({ deps, store, clock } = await memoryPasskeyDeps());
-  for (const [username, passwordHash] of Object.entries(demoUsers())) {
-    store.users.set(username, { username, passwordHash, sessionsValidAfter: 0 });
-  }
+  await store.withUser("user1", "password1");
+  await store.withUser("user2", "password2");
 });
 
 afterEach(() => {

@@ -1,33 +1,25 @@
 import { describe, expect, it } from "vitest";
 import demoUsers from "../local/demo-users.json" with { type: "json" };
-import {
-  DECOY_HASH,
-  hashPassword,
-  isPasswordHash,
-  passwordMatches,
-  SCRYPT_COST_RANGE,
-  SCRYPT_PARAMS,
-  verifyPassword,
-} from "../shared/core/passwords.ts";
+import { passwords, SCRYPT_COST_RANGE, SCRYPT_PARAMS, ScryptPasswords } from "../shared/core/passwords.ts";
 
 const SALT_AND_DIGEST = "AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 
 describe("password hashes", () => {
   it("hashes with scrypt N=2^15, r=8, p=1 and a random salt", async () => {
-    const [a, b] = [await hashPassword("correct horse"), await hashPassword("correct horse")];
+    const [a, b] = [await passwords.hash("correct horse"), await passwords.hash("correct horse")];
     expect(a).toMatch(/^scrypt\$32768\$8\$1\$[\w-]{22}\$[\w-]{43}$/);
     expect(a).not.toBe(b);
   });
 
   it("verifies the right password and refuses a wrong one", async () => {
-    const hash = await hashPassword("correct horse");
-    await expect(verifyPassword("correct horse", hash)).resolves.toBe(true);
-    await expect(verifyPassword("correct horsf", hash)).resolves.toBe(false);
+    const hash = await passwords.hash("correct horse");
+    await expect(passwords.verify("correct horse", hash)).resolves.toBe(true);
+    await expect(passwords.verify("correct horsf", hash)).resolves.toBe(false);
   });
 
   it("treats canonically equivalent Unicode passwords as the same", async () => {
-    const hash = await hashPassword("caf\u00e9");
-    await expect(verifyPassword("cafe\u0301", hash)).resolves.toBe(true);
+    const hash = await passwords.hash("caf\u00e9");
+    await expect(passwords.verify("cafe\u0301", hash)).resolves.toBe(true);
   });
 
   it.each([
@@ -41,12 +33,12 @@ describe("password hashes", () => {
     ["a cost that is not a power of two", `scrypt$30000$8$1$${SALT_AND_DIGEST}`],
     ["a bcrypt hash", "$2b$10$abcdefghijklmnopqrstuv"],
   ])("does not accept %s as a hash", async (_name, hash) => {
-    expect(isPasswordHash(hash)).toBe(false);
-    await expect(verifyPassword("password1", hash)).resolves.toBe(false);
+    expect(passwords.isHash(hash)).toBe(false);
+    await expect(passwords.verify("password1", hash)).resolves.toBe(false);
   });
 
   it.each([32_768, 65_536, 131_072])("accepts N=%i with r=8, p=1", (N) => {
-    expect(isPasswordHash(`scrypt$${N}$8$1$${SALT_AND_DIGEST}`)).toBe(true);
+    expect(passwords.isHash(`scrypt$${N}$8$1$${SALT_AND_DIGEST}`)).toBe(true);
   });
 
   it("writes only hashes within the accepted range", async () => {
@@ -54,30 +46,37 @@ describe("password hashes", () => {
     expect(N).toBeGreaterThanOrEqual(SCRYPT_COST_RANGE.minN);
     expect(N).toBeLessThanOrEqual(SCRYPT_COST_RANGE.maxN);
     expect([r, p]).toEqual([SCRYPT_COST_RANGE.r, SCRYPT_COST_RANGE.p]);
-    expect(isPasswordHash(await hashPassword("correct horse"))).toBe(true);
+    expect(passwords.isHash(await passwords.hash("correct horse"))).toBe(true);
+  });
+
+  it("refuses to hash at a cost outside its own accepted range", () => {
+    expect(() => new ScryptPasswords({ N: 16_384, r: 8, p: 1 })).toThrow(RangeError);
+    expect(() => new ScryptPasswords({ N: 1024, r: 8, p: 1 }, { ...SCRYPT_COST_RANGE, minN: 2048 })).toThrow(
+      RangeError,
+    );
   });
 
   it("checks an unknown name against a decoy of the configured cost", () => {
     const { N, r, p } = SCRYPT_PARAMS;
-    expect(DECOY_HASH.startsWith(`scrypt$${N}$${r}$${p}$`)).toBe(true);
-    expect(isPasswordHash(DECOY_HASH)).toBe(true);
+    expect(passwords.decoy.startsWith(`scrypt$${N}$${r}$${p}$`)).toBe(true);
+    expect(passwords.isHash(passwords.decoy)).toBe(true);
   });
 
   it("ships the demo users as hashes only", () => {
     expect(Object.keys(demoUsers)).toEqual(["user1", "user2"]);
-    for (const hash of Object.values(demoUsers)) expect(isPasswordHash(hash)).toBe(true);
+    for (const hash of Object.values(demoUsers)) expect(passwords.isHash(hash)).toBe(true);
   });
 });
 
 describe("passwordMatches", () => {
   it("accepts the demo users with the tutorial's passwords", async () => {
-    await expect(passwordMatches("password1", demoUsers.user1)).resolves.toBe(true);
-    await expect(passwordMatches("password2", demoUsers.user2)).resolves.toBe(true);
-    await expect(passwordMatches("password2", demoUsers.user1)).resolves.toBe(false);
+    await expect(passwords.matches("password1", demoUsers.user1)).resolves.toBe(true);
+    await expect(passwords.matches("password2", demoUsers.user2)).resolves.toBe(true);
+    await expect(passwords.matches("password2", demoUsers.user1)).resolves.toBe(false);
   });
 
   it("refuses every password for an unknown user or an unusable hash", async () => {
-    await expect(passwordMatches("password1", undefined)).resolves.toBe(false);
-    await expect(passwordMatches("password1", "password1")).resolves.toBe(false);
+    await expect(passwords.matches("password1", undefined)).resolves.toBe(false);
+    await expect(passwords.matches("password1", "password1")).resolves.toBe(false);
   });
 });

@@ -6,10 +6,9 @@
 import { decodeJwt } from "jose";
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { loadConfig } from "../shared/core/config.ts";
-import { hashPassword } from "../shared/core/passwords.ts";
 import { checkSession, refreshSession, type SessionDeps, signIn } from "../shared/core/session.ts";
 import { captureLogs } from "./support/handler-checks.ts";
-import { MemoryKeyRing, MemoryStore } from "./support/memory-store.ts";
+import { MemoryKeyRing, MemoryStore, testPasswords } from "./support/memory-store.ts";
 
 const SIGNED_IN_AT = 1_800_000_000_000; // epoch ms, a whole second
 const SECOND = 1000;
@@ -23,7 +22,7 @@ let keys: MemoryKeyRing;
 let logLines: string[];
 
 beforeAll(async () => {
-  passwordHash = await hashPassword("password1");
+  passwordHash = await testPasswords.hash("password1");
 });
 
 beforeEach(async () => {
@@ -39,7 +38,7 @@ afterEach(() => {
 });
 
 function deps(env: Record<string, string> = {}): SessionDeps {
-  return { keys, store, clock: () => now, policy: loadConfig(env) };
+  return { keys, store, passwords: testPasswords, clock: () => now, policy: loadConfig(env) };
 }
 
 async function signedIn(env: Record<string, string> = {}): Promise<string> {

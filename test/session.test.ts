@@ -4,7 +4,6 @@
  */
 import { beforeEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../shared/core/config.ts";
-import { hashPassword } from "../shared/core/passwords.ts";
 import {
   checkSession,
   endAllSessions,
@@ -14,7 +13,7 @@ import {
   signIn,
 } from "../shared/core/session.ts";
 import { issueSessionToken } from "../shared/core/token.ts";
-import { MemoryKeyRing, MemoryStore, movableClock } from "./support/memory-store.ts";
+import { MemoryKeyRing, MemoryStore, movableClock, testPasswords } from "./support/memory-store.ts";
 
 const policy = loadConfig({ SIGNIN_MAX_FAILURES: "3" }); // 300 s tokens, 30 s window, 1 day sessions
 let store: MemoryStore;
@@ -22,8 +21,8 @@ let keys: MemoryKeyRing;
 let clock: ReturnType<typeof movableClock>;
 let deps: SessionDeps;
 
-// Hashed once for the file: each scrypt costs some 80 ms of CPU, and a hash is only read.
-const hashes = Promise.all([hashPassword("password1"), hashPassword("password2")]);
+// Hashed once for the file: a hash is only read.
+const hashes = Promise.all([testPasswords.hash("password1"), testPasswords.hash("password2")]);
 
 beforeEach(async () => {
   store = new MemoryStore();
@@ -32,7 +31,7 @@ beforeEach(async () => {
   store.addUser("user2", user2);
   keys = await MemoryKeyRing.create();
   clock = movableClock();
-  deps = { keys, store, clock, policy };
+  deps = { keys, store, passwords: testPasswords, clock, policy };
 });
 
 const CLIENT = { device: "Chrome on Linux", ip: "203.0.113.7" };

@@ -6,13 +6,12 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { unavailable } from "../shared/core/errors.ts";
-import { hashPassword } from "../shared/core/passwords.ts";
 import { signIn } from "../shared/core/session.ts";
-import { memoryDeps } from "./support/memory-store.ts";
+import { memoryDeps, testPasswords } from "./support/memory-store.ts";
 
 let passwordHash: string;
 beforeAll(async () => {
-  passwordHash = await hashPassword("password1");
+  passwordHash = await testPasswords.hash("password1");
 });
 
 async function arrange(failures?: number) {

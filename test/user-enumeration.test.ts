@@ -5,7 +5,7 @@
 import * as crypto from "node:crypto";
 import { describe, expect, it, vi } from "vitest";
 import demoUsers from "../local/demo-users.json" with { type: "json" };
-import { passwordMatches } from "../shared/core/passwords.ts";
+import { passwords } from "../shared/core/passwords.ts";
 
 vi.mock("node:crypto", async (importOriginal) => {
   const actual = await importOriginal<typeof import("node:crypto")>();
@@ -28,9 +28,9 @@ async function derivations(attempt: () => Promise<boolean>) {
 
 describe("user enumeration", () => {
   it("derives one scrypt key of the same cost for an unknown user as for a wrong password", async () => {
-    const wrongPassword = await derivations(() => passwordMatches("not-the-password", demoUsers.user1));
-    const unknownUser = await derivations(() => passwordMatches("not-the-password", undefined));
-    const rightPassword = await derivations(() => passwordMatches("password1", demoUsers.user1));
+    const wrongPassword = await derivations(() => passwords.matches("not-the-password", demoUsers.user1));
+    const unknownUser = await derivations(() => passwords.matches("not-the-password", undefined));
+    const rightPassword = await derivations(() => passwords.matches("password1", demoUsers.user1));
 
     expect(wrongPassword).toEqual({ accepted: false, calls: [{ keylen: 32, N: 32_768, r: 8, p: 1 }] });
     expect(unknownUser).toEqual(wrongPassword);

@@ -4,7 +4,6 @@
  */
 import { decodeJwt } from "jose";
 import { describe, expect, it, vi } from "vitest";
-import demoUsers from "../local/demo-users.json" with { type: "json" };
 import type { ClientFacts } from "../shared/core/ports.ts";
 import { refreshSession, signIn } from "../shared/core/session.ts";
 import {
@@ -24,8 +23,8 @@ const PHONE: ClientFacts = { device: "Safari on iOS", ip: "198.51.100.2" };
 
 async function setUp(env: Record<string, string> = {}) {
   const memory = await memoryDeps(env);
-  memory.store.addUser("alice", demoUsers.user1);
-  memory.store.addUser("bob", demoUsers.user1);
+  await memory.store.withUser("alice", "password1");
+  await memory.store.withUser("bob", "password1");
   const signInAs = async (username: string, client: ClientFacts) => {
     const issued = await signIn(memory.deps, { username, password: "password1" }, client);
     return { token: issued.token, sid: String(decodeJwt(issued.token).sid) };
@@ -86,13 +85,13 @@ describe("listSessions", () => {
 
   it("leaves out sessions ended by the user's sessionsValidAfter and sessions past their end", async () => {
     const { store, signInAs, deps, clock } = await setUp({ SESSION_MAX_SECONDS: "600" });
-    const ended = await signInAs("alice", LAPTOP);
-    const endedAt = clock();
-    clock.advance(SECOND);
     const expired = await signInAs("alice", PHONE); // ends 600 s after its sign-in
     clock.advance(400 * SECOND);
+    const ended = await signInAs("alice", LAPTOP); // within its 600 s, but ended below
+    const endedAt = clock();
+    clock.advance(SECOND);
     const caller = await signInAs("alice", LAPTOP);
-    store.addUser("alice", demoUsers.user1, endedAt); // sessions created up to endedAt are ended
+    await store.endUserSessions("alice", endedAt); // sessions created up to endedAt are ended
     clock.advance(250 * SECOND);
 
     const { sessions } = await listSessions(deps, caller.token);

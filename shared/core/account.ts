@@ -9,7 +9,6 @@ import type { Config } from "./config.ts";
 import { type Credentials, USERNAME_PATTERN } from "./credentials.ts";
 import { AppError } from "./errors.ts";
 import { assertPasswordAllowed, type PasswordPolicy } from "./password-policy.ts";
-import { hashPassword } from "./passwords.ts";
 import type { ClientFacts } from "./ports.ts";
 import { authenticate, liveSession, type SessionDeps, type SessionPolicy, startSession } from "./session.ts";
 import type { IssuedToken } from "./token.ts";
@@ -43,7 +42,7 @@ export async function changePassword(
   const { user: username } = await liveSession(deps, token, now);
   assertPasswordAllowed(change.newPassword, username, deps.policy);
   const { user } = await authenticate(deps, { username, password: change.currentPassword }, now, client);
-  const [, hash] = await Promise.all([deps.store.deleteAttempts(username), hashPassword(change.newPassword)]);
+  const [, hash] = await Promise.all([deps.store.deleteAttempts(username), deps.passwords.hash(change.newPassword)]);
   // Ends every session created up to now, this one included: a thief holding a session cookie
   // does not keep it past the owner's password change.
   const endedUpTo = Math.max(now, user.sessionsValidAfter);
@@ -85,7 +84,7 @@ export async function signUp(deps: AccountDeps, credentials: Credentials, client
   const now = deps.clock();
   // The key first: an outage of the secret store creates no account that could not sign in now.
   await deps.keys.current();
-  const passwordHash = await hashPassword(password);
+  const passwordHash = await deps.passwords.hash(password);
   if (!(await deps.store.addUser(username, passwordHash, now))) throw new AppError("username_taken");
   // The new user's sessions are valid after `now` (a removed user's old sessions stay ended).
   const started = await startSession(deps, { username, passwordHash, sessionsValidAfter: now }, client, now + 1);

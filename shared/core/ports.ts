@@ -127,6 +127,20 @@ export interface SessionStore {
 }
 
 /**
+ * Hashes new passwords and checks given ones against stored hashes (passwords.ts: scrypt, at the
+ * shipped cost in the functions and the CLI).
+ */
+export interface PasswordHasher {
+  /** A hash of `password`, with a fresh salt, to store. */
+  hash(password: string): Promise<string>;
+  /**
+   * Whether `password` is right for a stored hash. No hash (an unknown user) or an unusable one
+   * costs the same work as a real one and answers false.
+   */
+  matches(password: string, hash: string | undefined): Promise<boolean>;
+}
+
+/**
  * The signing keys: the current one signs, verification finds one by `kid`. Both reject with
  * AppError `service_unavailable` when no usable key can be read.
  */

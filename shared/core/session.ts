@@ -12,12 +12,12 @@ import { AppError, unavailable } from "./errors.ts";
 import { admitAttempt, type LockoutPolicy } from "./lockout.ts";
 import { log } from "./log.ts";
 import { countMetric } from "./metrics.ts";
-import { passwordMatches } from "./passwords.ts";
 import type {
   AttemptRecord,
   ClientFacts,
   Clock,
   KeyRing,
+  PasswordHasher,
   RecordedToken,
   SessionRecord,
   SessionStore,
@@ -44,6 +44,7 @@ export type SessionPolicy = TokenPolicy &
 export interface SessionDeps {
   readonly keys: KeyRing;
   readonly store: SessionStore;
+  readonly passwords: PasswordHasher;
   readonly clock: Clock;
   readonly policy: SessionPolicy;
 }
@@ -132,7 +133,7 @@ export async function authenticate(
     throw new AppError("too_many_attempts", { retryAfterSeconds: 1 });
   }
   // An unknown user costs the same scrypt work as a wrong password (a decoy hash).
-  const matches = await passwordMatches(password, user?.passwordHash).catch(async (err: unknown) => {
+  const matches = await deps.passwords.matches(password, user?.passwordHash).catch(async (err: unknown) => {
     await takeBack();
     throw err;
   });

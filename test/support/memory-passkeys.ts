@@ -13,7 +13,7 @@ import type {
   RelyingParty,
   WebAuthnVerifier,
 } from "../../shared/core/ports.ts";
-import { MemoryKeyRing, MemoryStore } from "./memory-store.ts";
+import { MemoryKeyRing, MemoryStore, testPasswords } from "./memory-store.ts";
 
 /** The session store of memory-store.ts, with the passkey store's conditions beside it. */
 export class MemoryPasskeyStore extends MemoryStore implements PasskeyStore {
@@ -109,6 +109,7 @@ export async function memoryPasskeyDeps(env: Record<string, string> = { TOKEN_TT
     keys: await MemoryKeyRing.create(),
     store,
     passkeys: store,
+    passwords: testPasswords,
     webauthn: fakeWebAuthn,
     clock: () => clock.now,
     policy: loadConfig(env),

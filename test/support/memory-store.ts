@@ -9,7 +9,7 @@
 import { randomBytes } from "node:crypto";
 import { loadConfig } from "../../shared/core/config.ts";
 import { unavailable } from "../../shared/core/errors.ts";
-import { hashPassword } from "../../shared/core/passwords.ts";
+import { ScryptPasswords } from "../../shared/core/passwords.ts";
 import type {
   AttemptRecord,
   KeyRing,
@@ -24,6 +24,14 @@ import { importSigningKey, type SigningKey } from "../../shared/core/signing-key
 /** Whether two counters are the same record, as the adapter's condition compares them. */
 const sameAttempts = (a: AttemptRecord | undefined, b: AttemptRecord | undefined) =>
   a === b || (a !== undefined && b !== undefined && a.failures === b.failures && a.expiresAt === b.expiresAt);
+
+/**
+ * The use cases' password port in memory tests: the real scrypt at N=2^10 (about 1 ms a hash, not
+ * 80), as Django's and Rails' own test settings cheapen their hashers, since these tests are about
+ * sessions, not hashing cost. It also checks hashes at the shipped costs. passwords.test.ts proves
+ * the shipped cost and range; the handler tests, that the functions are wired to them.
+ */
+export const testPasswords = new ScryptPasswords({ N: 1024, r: 8, p: 1 }, { minN: 1024, maxN: 131_072, r: 8, p: 1 });
 
 const hashed = new Map<string, Promise<string>>();
 
@@ -50,13 +58,13 @@ export class MemoryStore implements SessionStore {
   }
 
   /**
-   * Adds a user with `password` hashed, as the users CLI would; resolves to the store. A password
-   * is hashed once per test file (each scrypt costs some 80 ms of CPU; a hash is only read).
+   * Adds a user with `password` hashed by testPasswords; resolves to the store. A password is
+   * hashed once per test file (a hash is only read).
    */
   async withUser(username: string, password: string, at = 0): Promise<this> {
     let hash = hashed.get(password);
     if (hash === undefined) {
-      hash = hashPassword(password);
+      hash = testPasswords.hash(password);
       hashed.set(password, hash);
     }
     await this.addUser(username, await hash, at);
@@ -213,6 +221,6 @@ export async function memoryDeps(env: Record<string, string> = {}) {
   const keys = await MemoryKeyRing.create();
   const clock = movableClock();
   const policy: SessionPolicy = loadConfig(env);
-  const deps: SessionDeps = { store, keys, clock, policy };
+  const deps: SessionDeps = { store, keys, passwords: testPasswords, clock, policy };
   return { deps, store, keys, clock };
 }
