@@ -1,11 +1,11 @@
 /**
  * The local tooling a new user meets first: the Secrets Manager endpoint (spoken to with the real
  * SDK), `npm run users -- add`, `npm start` itself (started, stopped with Ctrl-C, started again over
- * the same data), and the local DynamoDB endpoint's guard against web pages. (Its local state's
- * file modes: local-state.test.ts.)
+ * the same data, its state private under a lax umask), and the local DynamoDB endpoint's guard
+ * against web pages.
  */
 
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -272,17 +272,48 @@ function invokeThroughSocket(socketPath: string, functionName: string) {
   });
 }
 
+/** Every path under `root` (itself included) with its permission bits, as "0700 path". */
+function modes(root: string): string[] {
+  const found = [`${(statSync(root).mode & 0o777).toString(8).padStart(4, "0")} ${root}`];
+  for (const entry of readdirSync(root, { withFileTypes: true })) {
+    const path = join(root, entry.name);
+    if (entry.isDirectory()) found.push(...modes(path));
+    else if (entry.isFile()) found.push(`${(statSync(path).mode & 0o777).toString(8).padStart(4, "0")} ${path}`);
+  }
+  return found;
+}
+
+/** Leaves the DynamoDB folder open (0755, a 0644 file in it), as an earlier run under a lax umask might have. */
+function leaveOpen(dynamodbDir: string): void {
+  mkdirSync(dynamodbDir, { recursive: true, mode: 0o755 });
+  chmodSync(dynamodbDir, 0o755);
+  writeFileSync(join(dynamodbDir, "LOG.old"), "left by an earlier run", { mode: 0o644 });
+  chmodSync(join(dynamodbDir, "LOG.old"), 0o644);
+}
+
+/** The paths of npm start's state that are not private: folders 0700, files 0600. */
+function notPrivate(secretsFolder: string, dynamodbDir: string): string[] {
+  const found = [...modes(secretsFolder), ...modes(dynamodbDir)];
+  expect(found.some((line) => line.endsWith("secrets.json"))).toBe(true);
+  return found.filter((line) =>
+    statSync(line.slice(5)).isFile() ? !line.startsWith("0600") : !line.startsWith("0700"),
+  );
+}
+
 describe("npm start", () => {
-  it("serves the walkthrough, invokes only through a socket, stops on Ctrl-C, and keeps sessions across a restart", async () => {
+  it("serves the walkthrough, invokes only through a socket, keeps its state private, stops on Ctrl-C, and keeps sessions across a restart", async () => {
     const [port, secretsPort, dynamodbPort] = [await freePort(), await freePort(), await freePort()];
-    const dataFile = join(dir, "start.json");
-    const socket = join(dir, "lambda-invoke-dev.sock");
+    // A folder of its own for the secrets file: npm start creates it, private.
+    const secretsFolder = join(dir, "start");
+    const dataFile = join(secretsFolder, "secrets.json");
+    const socket = join(secretsFolder, "lambda-invoke-dev.sock");
+    const dynamodbDir = join(dir, "start-dynamodb");
     const env = {
       PORT: String(port),
       LOCAL_SECRETS_PORT: String(secretsPort),
       LOCAL_SECRETS_FILE: dataFile,
       LOCAL_DYNAMODB_PORT: String(dynamodbPort),
-      LOCAL_DYNAMODB_DIR: join(dir, "start-dynamodb"),
+      LOCAL_DYNAMODB_DIR: dynamodbDir,
       // Refreshable at once, so the restart itself is the time that passes.
       TOKEN_TTL_SECONDS: "120",
       REFRESH_WINDOW_SECONDS: "119",
@@ -290,6 +321,7 @@ describe("npm start", () => {
     };
     const browser = new Client(`http://127.0.0.1:${port}`);
     try {
+      leaveOpen(dynamodbDir);
       const first = await npmStart(env);
       try {
         expect(first.output()).toContain("added demo user user1");
@@ -302,6 +334,7 @@ describe("npm start", () => {
         expect(invoked.status).toBe(200);
         expect(JSON.parse(invoked.body)).toMatchObject({ statusCode: 200 });
         expect(statSync(socket).isSocket()).toBe(true);
+        expect(notPrivate(secretsFolder, dynamodbDir)).toEqual([]);
       } finally {
         expect(await first.stop()).toBe(0);
       }
@@ -310,12 +343,15 @@ describe("npm start", () => {
       }
       await expect(invokeThroughSocket(socket, "serverless-jwt-auth-dev-logout")).rejects.toThrow();
 
+      // Again with LAMBDA_PORT (no socket beside the state), over a folder left open meanwhile.
       const before = decodeJwt(String(await browser.token()));
-      const second = await npmStart(env);
+      leaveOpen(dynamodbDir);
+      const second = await npmStart({ ...env, LAMBDA_PORT: String(await freePort()) });
       try {
         expect(second.output()).not.toContain("created table");
         expect((await browser.request("POST", "/refresh")).status).toBe(200);
         expect(decodeJwt(String(await browser.token())).sid).toBe(before.sid);
+        expect(notPrivate(secretsFolder, dynamodbDir)).toEqual([]);
       } finally {
         expect(await second.stop()).toBe(0);
       }
@@ -325,9 +361,12 @@ describe("npm start", () => {
   }, 120_000);
 });
 
-/** Runs `npm start` until "Server ready"; stop() sends Ctrl-C and resolves with its exit code. */
+/**
+ * Runs `npm start` under a umask of 022 (so that only npm start's own care keeps its state
+ * private) until "Server ready"; stop() sends Ctrl-C and resolves with its exit code.
+ */
 async function npmStart(env: Record<string, string>) {
-  const start = runCommand(["local/start.ts"], env);
+  const start = runCommand(["local/start.ts"], env, undefined, { umask: "022" });
   const ready = new Promise<void>((resolve, reject) => {
     const poll = setInterval(() => {
       if (start.output().includes("Server ready")) {

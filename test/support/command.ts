@@ -2,11 +2,22 @@
 import { spawn } from "node:child_process";
 
 /**
- * Starts `node --import tsx <args>` with a bare environment plus `env`; writes `input` to its stdin
- * and closes it when given. output() is stdout and stderr so far; exited is the exit code.
+ * Starts `node --import tsx <args>` with a bare environment plus `env` (under `options.umask`, as
+ * a shell with that umask would); writes `input` to its stdin and closes it when given. output() is
+ * stdout and stderr so far; exited is the exit code.
  */
-export function runCommand(args: string[], env: Record<string, string>, input?: string) {
-  const child = spawn(process.execPath, ["--import", "tsx", ...args], {
+export function runCommand(
+  args: string[],
+  env: Record<string, string>,
+  input?: string,
+  options: { umask?: string } = {},
+) {
+  const command = [process.execPath, "--import", "tsx", ...args];
+  const [file, argv] =
+    options.umask === undefined
+      ? [process.execPath, command.slice(1)]
+      : ["/bin/sh", ["-c", `umask ${options.umask}; exec "$@"`, "sh", ...command]];
+  const child = spawn(file, argv, {
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
     stdio: ["pipe", "pipe", "pipe"],
   });
