@@ -27,6 +27,7 @@ import { passwords } from "../shared/core/passwords.ts";
 import { Client } from "./support/client.ts";
 import { runCommand } from "./support/command.ts";
 import { ensureDevKeyOn, startTables } from "./support/service.ts";
+import { usersCommand } from "./support/users-command.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "sjwt-local-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -234,13 +235,11 @@ describe("npm run users -- add", () => {
     const config = loadConfig({});
     const { dynamodb, store } = await startTables(config);
     try {
-      const cli = runCommand(
-        ["local/users-cli.ts", "add", "alice"],
-        { LOCAL_DYNAMODB_PORT: String(dynamodb.port), LOCAL_SECRETS_PORT: "1" },
-        "s3cret-alice\n",
-      );
-      expect(await cli.exited).toBe(1);
-      expect(cli.output()).toContain("users: The password must be at least 15 characters long");
+      const cli = await usersCommand(dynamodb.url, config, ["add", "alice"], "s3cret-alice\n");
+      expect(cli).toEqual({
+        code: 1,
+        output: expect.stringContaining("The password must be at least 15 characters long"),
+      });
       expect(await store.getUser("alice")).toBeUndefined();
     } finally {
       await dynamodb.stop();

@@ -7,9 +7,9 @@ import { decodeJwt } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
 import demoUsers from "../local/demo-users.json" with { type: "json" };
 import { Client, type Reply } from "./support/client.ts";
-import { runCommand } from "./support/command.ts";
 import { type SharedService, sharedService } from "./support/shared-service.ts";
 import { devKey, liveToken, mintToken, nowSeconds } from "./support/tokens.ts";
+import { usersCommand } from "./support/users-command.ts";
 
 let service: SharedService;
 
@@ -63,14 +63,7 @@ function expectSignedOut(reply: Reply, message = "Signed out."): void {
   expect(attributes).toEqual(["httponly", "max-age=0", "path=/", "samesite=strict", "secure", "token="]);
 }
 
-async function usersCli(args: string[], input?: string) {
-  const cli = runCommand(
-    ["local/users-cli.ts", ...args],
-    { LOCAL_DYNAMODB_PORT: String(service.dynamodb.port), LOCAL_SECRETS_PORT: String(service.secrets.port) },
-    input ?? "",
-  );
-  return { code: await cli.exited, output: cli.output() };
-}
+const usersCli = (args: string[], input?: string) => usersCommand(service.dynamodb.url, service.config, args, input);
 
 describe("sign-in", () => {
   it("records a session item named by a sid of at least 128 random bits carried in the token, and its token", async () => {
@@ -228,7 +221,7 @@ describe("POST /logout-everywhere", () => {
   });
 });
 
-describe("npm run users", () => {
+describe("npm run users, on the running service", () => {
   it("remove: the user's sessions are refused and they cannot sign in", async () => {
     const user = await newUser();
     const { browser } = await browserInWindow(user);

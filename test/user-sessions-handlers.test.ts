@@ -9,8 +9,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import demoUsers from "../local/demo-users.json" with { type: "json" };
 import type { Client, Reply } from "./support/client.ts";
-import { runCommand } from "./support/command.ts";
 import { loadContainer } from "./support/in-process.ts";
+import { usersCommand } from "./support/users-command.ts";
 
 const CHROME_LINUX =
   "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36";
@@ -145,13 +145,7 @@ describe("MAX_SESSIONS_PER_USER=2", () => {
 });
 
 describe("npm run users", () => {
-  async function usersCli(args: string[]) {
-    const cli = runCommand(["local/users-cli.ts", ...args], {
-      LOCAL_DYNAMODB_PORT: String(container.dynamodb.port),
-      LOCAL_SECRETS_PORT: String(container.secrets.port),
-    });
-    return { code: await cli.exited, output: cli.output() };
-  }
+  const usersCli = (args: string[]) => usersCommand(container.dynamodb.url, container.runtime.config, args);
 
   it("lists a user's sessions, ends one by its id, and counts live sessions in list", async () => {
     const user = await newUser();
