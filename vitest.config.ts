@@ -12,6 +12,11 @@ const SHARED_SERVICE = [
   "test/user-sessions-http.test.ts",
 ];
 
+// Test files share worker processes (isolate: false), which spares a process start and a load of
+// the AWS SDK per file; loadContainer gives each container fresh modules and environment. Files
+// that mock a module (vi.mock) keep a process of their own (boundaries.test.ts holds this list).
+const OWN_PROCESS = ["test/lockout.test.ts", "test/user-enumeration.test.ts"];
+
 export default defineConfig({
   test: {
     // Log records of passing tests are noise; a failing test shows its own.
@@ -21,6 +26,7 @@ export default defineConfig({
     // Vitest's default on 2 cores is one file at a time; many files wait on child processes
     // (serverless-offline, npm start, the CLIs), so three at once keep both cores busy.
     maxWorkers: 3,
+    isolate: false,
     // The AWS SDK's notice that its 2027 releases need Node 22 (Lambda runs 24; CI runs 20).
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
     projects: [
@@ -37,8 +43,13 @@ export default defineConfig({
             "test/deploy/**",
             "test/package*.test.ts",
             ...SHARED_SERVICE,
+            ...OWN_PROCESS,
           ],
         },
+      },
+      {
+        extends: true,
+        test: { name: "own-process", include: OWN_PROCESS, isolate: true },
       },
       {
         extends: true,

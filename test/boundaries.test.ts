@@ -1,7 +1,8 @@
 /**
  * The direction of the house: the core (shared/core) imports neither HTTP nor AWS; the HTTP edge
  * (shared/http) and the AWS adapters (shared/aws) import the core and not each other; no module
- * of shared/ is part of an import cycle; a file name means one thing. Read from the sources'
+ * of shared/ is part of an import cycle; a file name means one thing; a test file that mocks a
+ * module has a process of its own. Read from the sources'
  * import statements (type imports included), so a violation fails here before it ships.
  */
 import { readdirSync, readFileSync } from "node:fs";
@@ -119,5 +120,18 @@ describe("file names", () => {
 
     expect(where.size).toBeGreaterThan(30);
     expect([...where.values()].filter((paths) => paths.length > 1)).toEqual([]);
+  });
+});
+
+describe("test files", () => {
+  it("that mock a module run in a process of their own (OWN_PROCESS in vitest.config.ts)", () => {
+    const config = readFileSync("vitest.config.ts", "utf8");
+    const ownProcess = /const OWN_PROCESS = \[([^\]]*)\]/.exec(config)?.[1] ?? "";
+    const mocking = files("test").filter(
+      (file) => file.endsWith(".test.ts") && /\bvi\.mock\(/.test(readFileSync(file, "utf8")),
+    );
+
+    expect(mocking.length).toBeGreaterThan(0);
+    expect(mocking.filter((file) => !ownProcess.includes(`"${file}"`))).toEqual([]);
   });
 });

@@ -1,19 +1,29 @@
 /**
  * Loads the real handlers in this process, as a Lambda container would, with the real SDK clients
- * talking over HTTP to local Secrets Manager and DynamoDB endpoints on free ports. Each test file
- * that calls this gets its own container (Vitest isolates modules per file).
+ * talking over HTTP to local Secrets Manager and DynamoDB endpoints on free ports. Each call is a
+ * new container: fresh copies of our modules (vi.resetModules) read an environment made of the
+ * process's first one and the container's own, so no earlier container's settings leak into it,
+ * even when test files share a process (vitest.config.ts).
  */
 import type {
   APIGatewayProxyEventV2,
   APIGatewayProxyStructuredResultV2,
   APIGatewaySimpleAuthorizerWithContextResult,
 } from "aws-lambda";
+import { vi } from "vitest";
 import { authorizerEvent, httpApiEvent } from "../../local/gateway-events.ts";
 import { localSdkEnvironment } from "../../local/sdk-env.ts";
 import { type AsyncOperation, LocalSecretsManager } from "../../local/secrets-endpoint.ts";
 import { loadConfig } from "../../shared/core/config.ts";
 import { Client, type Reply } from "./client.ts";
 import { ensureDevKeyOn, startTables } from "./service.ts";
+
+/** The environment this process started with (kept on globalThis, which outlives module resets). */
+function firstEnvironment(): NodeJS.ProcessEnv {
+  const holder = globalThis as { firstEnvironment?: NodeJS.ProcessEnv };
+  holder.firstEnvironment ??= { ...process.env };
+  return holder.firstEnvironment;
+}
 
 export async function loadContainer(
   env: Record<string, string> = {},
@@ -25,7 +35,8 @@ export async function loadContainer(
   const config = loadConfig(fullEnv);
   await ensureDevKeyOn(secrets, config);
   const { dynamodb, store } = await startTables(config);
-  Object.assign(process.env, fullEnv, localSdkEnvironment(secrets.url, dynamodb.url));
+  process.env = { ...firstEnvironment(), ...fullEnv, ...localSdkEnvironment(secrets.url, dynamodb.url) };
+  vi.resetModules();
   const [signin, welcome, refresh, logout, logoutEverywhere, sessions, changePassword, signup, authorize, me, runtime] =
     await Promise.all([
       import("../../functions/signin.ts"),
