@@ -1,19 +1,24 @@
 /**
- * Over HTTP against the real handlers under serverless-offline (one service for both, whose
- * secret cache is off so that a fault injected at the endpoint is met at once):
+ * Over HTTP against the real handlers under serverless-offline (one service for all of these, whose
+ * secret cache is off so that a fault injected at the endpoint is met at once, and which allows
+ * one other origin):
  * - hostile requests, and the secrecy of the logs of a whole flow: no token, password, key,
  *   cookie header or body is ever printed;
  * - GET /me behind the session authorizer, which serverless-offline runs with simple responses
  *   as API Gateway does: a valid cookie reaches the backend with the right user; every bad or
- *   missing one is refused before the backend runs.
+ *   missing one is refused before the backend runs;
+ * - ALLOWED_ORIGINS: the allowed origin is served and may read answers with credentials (CORS as
+ *   API Gateway answers it); no other is.
  */
 import { randomBytes } from "node:crypto";
 import jsonwebtoken from "jsonwebtoken";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { Client, type Reply, rawHttp } from "./support/client.ts";
 import { type Service, startService } from "./support/service.ts";
+import { STATE_CHANGING, send, signedIn } from "./support/state-changing.ts";
 import { devKey, liveToken, mintToken, nowSeconds } from "./support/tokens.ts";
 
+const APP = "https://app.example.com";
 let service: Service;
 /** user2, signed in: its /me requests mark where the backend's log has got to. */
 let marker: Client;
@@ -22,7 +27,7 @@ let marker: Client;
 // and with no pause after a failure, the request after the fault is lifted reads the store again.
 beforeAll(async () => {
   service = await startService({
-    env: { SECRET_CACHE_SECONDS: "0", SECRET_STALE_SECONDS: "0", SECRET_RETRY_MS: "0" },
+    env: { SECRET_CACHE_SECONDS: "0", SECRET_STALE_SECONDS: "0", SECRET_RETRY_MS: "0", ALLOWED_ORIGINS: APP },
   });
   marker = new Client(service.baseUrl);
   expect((await marker.signIn("user2", "password2")).status).toBe(200);
@@ -443,5 +448,55 @@ describe("the authorizer's log", () => {
       for (const line of authorizerLines) expect(line).not.toContain(sent.split(".")[2]);
     }
     expect(authorizerLines.join("\n")).not.toMatch(/token=|cookie/i);
+  });
+});
+
+describe.each(STATE_CHANGING)("%s %s with ALLOWED_ORIGINS set", (method, path) => {
+  it("serves the allowed origin, and still refuses another", async () => {
+    const reply = await send(await signedIn(service), method, path, { origin: APP, "sec-fetch-site": "same-site" });
+    expect(reply.status).toBe(200);
+    expect(reply.setCookies).toHaveLength(1);
+    const other = { origin: "https://evil.example", "sec-fetch-site": "cross-site" };
+    const refused = await send(await signedIn(service), method, path, other);
+    expect([refused.status, refused.json()]).toEqual([
+      403,
+      { error: "cross_site_request", message: expect.any(String) },
+    ]);
+    expect(refused.setCookies).toEqual([]);
+  });
+});
+
+describe("CORS with ALLOWED_ORIGINS set", () => {
+  it("approves a preflight from an allowed origin, with credentials", async () => {
+    const reply = await new Client(service.baseUrl).request("OPTIONS", "/signin", {
+      headers: {
+        origin: APP,
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "content-type",
+      },
+    });
+    expect(reply.status).toBe(204);
+    expect(reply.headers.get("access-control-allow-origin")).toBe(APP);
+    expect(reply.headers.get("access-control-allow-credentials")).toBe("true");
+    expect(reply.headers.get("access-control-allow-methods")).toBe("GET,POST");
+    expect(reply.headers.get("access-control-allow-headers")).toBe("content-type");
+  });
+
+  it("approves no preflight from another origin", async () => {
+    const reply = await new Client(service.baseUrl).request("OPTIONS", "/signin", {
+      headers: { origin: "https://evil.example", "access-control-request-method": "POST" },
+    });
+    expect(reply.status).toBe(204);
+    expect([...reply.headers.keys()].filter((name) => name.startsWith("access-control-"))).toEqual([]);
+  });
+
+  it("lets the allowed origin read answers with credentials, and no other", async () => {
+    const client = await signedIn(service);
+    const mine = await client.request("GET", "/welcome", { headers: { origin: APP } });
+    expect(mine.headers.get("access-control-allow-origin")).toBe(APP);
+    expect(mine.headers.get("access-control-allow-credentials")).toBe("true");
+    const theirs = await client.request("GET", "/welcome", { headers: { origin: "https://evil.example" } });
+    expect(theirs.status).toBe(200);
+    expect([...theirs.headers.keys()].filter((name) => name.startsWith("access-control-"))).toEqual([]);
   });
 });
