@@ -36,6 +36,18 @@ async function codeOf(promise: Promise<unknown>): Promise<unknown> {
 const intoRefreshWindow = (time: ReturnType<typeof movableClock>) => time.advance(280_000);
 
 describe("changePassword", () => {
+  it("takes the counted attempt back when the right password finds the counter's table failing", async () => {
+    const { deps, store, time } = await setup();
+    const { token } = await signIn(deps, { username: "user1", password: "password1" }, CLIENT);
+    store.attempts.set("user1", { failures: 2, lockedUntil: 0, expiresAt: time() + 60_000 });
+    const before = store.attempts.get("user1");
+    store.failingOn.set("deleteAttempts", "before");
+
+    const change = changePassword(deps, token, { currentPassword: "password1", newPassword: NEW_PASSWORD }, CLIENT);
+    expect(await codeOf(change)).toBe("service_unavailable");
+    expect(store.attempts.get("user1")).toEqual(before);
+  });
+
   it("replaces the password: the old one stops working, the new one signs in", async () => {
     const { deps } = await setup();
     const { token } = await signIn(deps, { username: "user1", password: "password1" }, CLIENT);

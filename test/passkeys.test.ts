@@ -104,6 +104,17 @@ describe("registering a passkey", () => {
     expect(store.attempts.get("user1")?.failures).toBe(1);
   });
 
+  it("takes the counted attempt back when the right password finds the counter's table failing", async () => {
+    const token = await signedIn();
+    clock.now += 301_000;
+    store.attempts.set("user1", { failures: 2, lockedUntil: 0, expiresAt: clock.now + 60_000 });
+    const before = store.attempts.get("user1");
+    store.failingOn.set("deleteAttempts", "before");
+
+    expect(await refusal(passkeyRegistrationOptions(deps, RP, token, "password1", CLIENT))).toBe("service_unavailable");
+    expect(store.attempts.get("user1")).toEqual(before);
+  });
+
   it("gives the user a random user handle, never the username, the same at each registration", async () => {
     const token = await signedIn();
     const first = (await passkeyRegistrationOptions(deps, RP, token, undefined, CLIENT)) as { user: { id: string } };

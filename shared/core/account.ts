@@ -41,8 +41,13 @@ export async function changePassword(
   const now = deps.clock();
   const { user: username } = await liveSession(deps, token, now);
   assertPasswordAllowed(change.newPassword, username, deps.policy);
-  const { user } = await authenticate(deps, { username, password: change.currentPassword }, now, client);
-  const [, hash] = await Promise.all([deps.store.deleteAttempts(username), deps.passwords.hash(change.newPassword)]);
+  const { user, takeBack } = await authenticate(deps, { username, password: change.currentPassword }, now, client);
+  // A right password whose counter cannot be cleared is not held against the user.
+  const cleared = deps.store.deleteAttempts(username).catch(async (err: unknown) => {
+    await takeBack();
+    throw err;
+  });
+  const [, hash] = await Promise.all([cleared, deps.passwords.hash(change.newPassword)]);
   // Ends every session created up to now, this one included: a thief holding a session cookie
   // does not keep it past the owner's password change.
   const endedUpTo = Math.max(now, user.sessionsValidAfter);

@@ -112,8 +112,12 @@ async function assertReauthenticated(
     if (recentlySignedIn(session, now, deps.policy)) return;
     throw new AppError("reauthentication_required");
   }
-  await authenticate(deps, { username: session.user, password }, now, client);
-  await deps.store.deleteAttempts(session.user);
+  const { takeBack } = await authenticate(deps, { username: session.user, password }, now, client);
+  // A right password whose counter cannot be cleared is not held against the user.
+  await deps.store.deleteAttempts(session.user).catch(async (err: unknown) => {
+    await takeBack();
+    throw err;
+  });
 }
 
 /**
