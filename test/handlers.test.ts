@@ -126,6 +126,22 @@ describe("POST /signup while SIGNUP is closed (the default)", () => {
     expectRefusal(result as Result, 403, "signup_closed");
     expect(await container.store.getUser("someone-new")).toBeUndefined();
   });
+
+  it("is open in a new container with SIGNUP=open, and closed again in the next one (files share processes)", async () => {
+    const body = { username: "after-open", password: "a long and quiet river" };
+    const open = await loadContainer({ SIGNUP: "open" });
+    try {
+      expect(((await open.handlers.signup(postEvent("/signup", body))) as Result).statusCode).toBe(201);
+    } finally {
+      await open.stop();
+    }
+    const next = await loadContainer();
+    try {
+      expectRefusal((await next.handlers.signup(postEvent("/signup", body))) as Result, 403, "signup_closed");
+    } finally {
+      await next.stop();
+    }
+  });
 });
 
 describe("sign-in input", () => {
