@@ -134,4 +134,14 @@ describe("test files", () => {
     expect(mocking.length).toBeGreaterThan(0);
     expect(mocking.filter((file) => !ownProcess.includes(`"${file}"`))).toEqual([]);
   });
+
+  it("set the environment only through newContainerEnvironment, so no file's settings reach the next", () => {
+    const setting = /process\.env(\.\w+|\[[^\]]+\])?\s*=[^=]|Object\.assign\(process\.env/;
+    const offending = files("test").filter(
+      (file) => file.endsWith(".ts") && file !== "test/boundaries.test.ts" && setting.test(readFileSync(file, "utf8")),
+    );
+
+    expect(setting.test("process.env.STAGE = 'x'")).toBe(true);
+    expect(offending).toEqual(["test/support/in-process.ts"]);
+  });
 });

@@ -12,7 +12,7 @@ import {
 } from "@aws-sdk/client-secrets-manager";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { LOCAL_ROTATION_LAMBDA_ARN, rotateSecretOperation } from "../local/rotate-secret.ts";
-import { localClient } from "../local/sdk-env.ts";
+import { localClient, localSdkEnvironment } from "../local/sdk-env.ts";
 import { LocalSecretsManager } from "../local/secrets-endpoint.ts";
 import { SigningKeyRing } from "../shared/aws/key-ring.ts";
 import { parseRotationEvent, type RotationStep, rotateSigningKey } from "../shared/aws/rotation.ts";
@@ -20,6 +20,7 @@ import { secretVersionReader } from "../shared/aws/secret-cache.ts";
 import { loadConfig } from "../shared/core/config.ts";
 import { RotationError } from "../shared/core/errors.ts";
 import { issueSessionToken, verifySessionToken, wholeSecond } from "../shared/core/token.ts";
+import { newContainerEnvironment } from "./support/in-process.ts";
 import { ensureDevKeyOn } from "./support/service.ts";
 import { KEY_SECRET } from "./support/tokens.ts";
 
@@ -363,17 +364,15 @@ describe("RotateSecret on the local endpoint", () => {
 
 describe("the rotation Lambda handler", () => {
   it("runs a step against the endpoint the SDK is configured with, and throws on a wrong one", async () => {
-    process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = secrets.url;
-    process.env.AWS_REGION = "us-east-1";
-    process.env.AWS_ACCESS_KEY_ID = "test";
-    process.env.AWS_SECRET_ACCESS_KEY = "test";
+    newContainerEnvironment(localSdkEnvironment(secrets.url));
     const { handler } = await import("../functions/rotate-signing-key.ts");
+    const own = await import("../shared/core/errors.ts"); // the container's copy of the class
     const token = beginRotation();
 
     await handler({ SecretId: KEY_SECRET, ClientRequestToken: token, Step: "createSecret" });
     await expect(
       handler({ SecretId: KEY_SECRET, ClientRequestToken: randomUUID(), Step: "createSecret" }),
-    ).rejects.toThrow(RotationError);
+    ).rejects.toThrow(own.RotationError);
 
     expect(await pendingValue(token)).toEqual(expect.any(String));
   });

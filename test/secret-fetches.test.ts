@@ -10,14 +10,13 @@ import { LocalSecretsManager } from "../local/secrets-endpoint.ts";
 import { loadConfig } from "../shared/core/config.ts";
 import type { HttpEvent, HttpResult } from "../shared/http/event.ts";
 import { captureLogs } from "./support/handler-checks.ts";
-import { httpApiEvent } from "./support/in-process.ts";
+import { httpApiEvent, newContainerEnvironment } from "./support/in-process.ts";
 import { ensureDevKeyOn } from "./support/service.ts";
 import { devKey, mintToken } from "./support/tokens.ts";
 
 const CACHE_SECONDS = 60;
 
 let secrets: LocalSecretsManager;
-const savedEnv = { ...process.env };
 let logLines: string[] = [];
 
 function welcomeEvent(token: string): HttpEvent {
@@ -40,7 +39,7 @@ afterAll(async () => {
 });
 
 beforeEach(() => {
-  Object.assign(process.env, {
+  newContainerEnvironment({
     STAGE: "dev",
     SECRET_CACHE_SECONDS: String(CACHE_SECONDS),
     ...localSdkEnvironment(secrets.url),
@@ -54,7 +53,6 @@ beforeEach(() => {
 afterEach(() => {
   vi.restoreAllMocks();
   vi.useRealTimers();
-  process.env = { ...savedEnv };
 });
 
 describe("GetSecretValue calls at the endpoint", () => {

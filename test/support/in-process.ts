@@ -25,6 +25,16 @@ function firstEnvironment(): NodeJS.ProcessEnv {
   return holder.firstEnvironment;
 }
 
+/**
+ * Makes the next imports of our modules a new container's: fresh copies (vi.resetModules) reading
+ * an environment made of the process's first one and `env`, so nothing an earlier container or
+ * test file set reaches it (test files share processes: vitest.config.ts).
+ */
+export function newContainerEnvironment(env: Record<string, string>): void {
+  process.env = { ...firstEnvironment(), ...env };
+  vi.resetModules();
+}
+
 export async function loadContainer(
   env: Record<string, string> = {},
   /** Extra operations for the local Secrets Manager endpoint (RotateSecret). */
@@ -35,8 +45,7 @@ export async function loadContainer(
   const config = loadConfig(fullEnv);
   await ensureDevKeyOn(secrets, config);
   const { dynamodb, store } = await startTables(config);
-  process.env = { ...firstEnvironment(), ...fullEnv, ...localSdkEnvironment(secrets.url, dynamodb.url) };
-  vi.resetModules();
+  newContainerEnvironment({ ...fullEnv, ...localSdkEnvironment(secrets.url, dynamodb.url) });
   const [signin, welcome, refresh, logout, logoutEverywhere, sessions, changePassword, signup, authorize, me, runtime] =
     await Promise.all([
       import("../../functions/signin.ts"),
