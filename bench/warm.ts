@@ -30,6 +30,7 @@ import { passwords } from "../shared/core/passwords.ts";
 import { importSigningKey, parseSigningKeyJwk, type SigningKey } from "../shared/core/signing-key.ts";
 import { issueSessionToken } from "../shared/core/token.ts";
 import { type Calls, startEndpoints } from "./endpoints.ts";
+import type { Measured } from "./model.ts";
 
 type Result = { statusCode?: number; cookies?: string[]; isAuthorized?: boolean };
 type Handler = (event: unknown) => Promise<Result>;
@@ -46,20 +47,9 @@ export interface WarmResults {
 }
 
 /** One warm call of a function, measured over batches of calls (see measureRoute). */
-export interface RouteUse {
+export interface RouteUse extends Measured {
   /** The function (serverless.yml) that serves it. */
   readonly function: string;
-  /** CPU time of this process per call (process.cpuUsage: every thread, so scrypt's too). */
-  readonly cpuUs: number;
-  readonly wallUs: number;
-  /** DynamoDB read and write request units, Secrets Manager calls, per call. */
-  readonly readUnits: number;
-  readonly writeUnits: number;
-  readonly secretCalls: number;
-  /** Bytes and lines written through console per call. */
-  readonly logBytes: number;
-  readonly logLines: number;
-  readonly httpRequest: boolean;
 }
 
 /**

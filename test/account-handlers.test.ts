@@ -6,6 +6,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import demoUsers from "../local/demo-users.json" with { type: "json" };
 import { SCRYPT_PARAMS } from "../shared/core/passwords.ts";
+import { newUser } from "./support/accounts.ts";
 import { captureLogs } from "./support/handler-checks.ts";
 import { loadContainer, postEvent } from "./support/in-process.ts";
 import { devKey, liveToken, nowSeconds } from "./support/tokens.ts";
@@ -32,14 +33,6 @@ const COOKIE = /^token=[\w-]+\.[\w-]+\.[\w-]+; Max-Age=300; Path=\/; HttpOnly; S
 
 const call = async (name: "changePassword" | "signup" | "refresh", event: APIGatewayProxyEventV2) =>
   (await container.handlers[name](event)) as Result;
-
-let users = 0;
-/** A user of this test alone, with the demo hash (password1), created a second ago. */
-async function newUser(): Promise<string> {
-  const name = `acct-${process.pid}-${users++}`;
-  await container.store.addUser(name, demoUsers.user1, Date.now() - 1000);
-  return name;
-}
 
 /** A live session of `user` as its cookie, signed in `ago` seconds ago. */
 async function cookieOf(user: string, ago = 0): Promise<string> {
@@ -81,7 +74,7 @@ function expectSessionIssued(result: Result, status: number, username: string) {
 
 describe("POST /password", () => {
   it("answers 200 with a new session cookie and the sign-in body, and stores the new hash", async () => {
-    const user = await newUser();
+    const user = await newUser(container.store, "acct");
 
     const result = await call(
       "changePassword",
@@ -95,7 +88,7 @@ describe("POST /password", () => {
   });
 
   it("ends the user's other sessions: their next refresh is session_revoked", async () => {
-    const user = await newUser();
+    const user = await newUser(container.store, "acct");
     const other = await cookieOf(user, 280);
 
     await call(
@@ -109,7 +102,7 @@ describe("POST /password", () => {
   });
 
   it("refuses a weak new password with 400 weak_password saying why, and changes nothing", async () => {
-    const user = await newUser();
+    const user = await newUser(container.store, "acct");
 
     const result = await call(
       "changePassword",
@@ -124,7 +117,7 @@ describe("POST /password", () => {
   });
 
   it("answers a wrong current password with 401 invalid_credentials and counts it", async () => {
-    const user = await newUser();
+    const user = await newUser(container.store, "acct");
 
     const result = await call(
       "changePassword",
@@ -149,12 +142,12 @@ describe("POST /password", () => {
     ["[]", 400, "invalid_json"],
     [{ currentPassword: "", newPassword: NEW_PASSWORD }, 401, "invalid_credentials"],
   ])("refuses the body %j with %i %s", async (body, status, error) => {
-    const user = await newUser();
+    const user = await newUser(container.store, "acct");
     expectRefusal(await call("changePassword", changeEvent(await cookieOf(user), body)), status, { error });
   });
 
   it("refuses another site's page with 403 cross_site_request and changes nothing", async () => {
-    const user = await newUser();
+    const user = await newUser(container.store, "acct");
 
     const result = await call(
       "changePassword",

@@ -6,7 +6,7 @@
  * test/sessions-http.test.ts.)
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import demoUsers from "../local/demo-users.json" with { type: "json" };
+import { changePassword, newUser } from "./support/accounts.ts";
 import { Client, type Reply } from "./support/client.ts";
 import { type SharedService, sharedService } from "./support/shared-service.ts";
 
@@ -18,18 +18,6 @@ beforeAll(() => {
 
 const NEW_PASSWORD = "a long and quiet river";
 
-let users = 0;
-/** A user of this test alone (the demo hash: password1). */
-async function newUser(): Promise<string> {
-  const name = `acct-${process.pid}-${users++}`;
-  await service.store.addUser(name, demoUsers.user1, Date.now() - 1000);
-  return name;
-}
-
-const json = (body: unknown) => ({ body: JSON.stringify(body), headers: { "content-type": "application/json" } });
-const changePassword = (browser: Client, currentPassword: string, newPassword = NEW_PASSWORD) =>
-  browser.request("POST", "/password", json({ currentPassword, newPassword }));
-
 function expectRefusal(reply: Reply, status: number, error: string): void {
   expect(reply.status).toBe(status);
   expect(reply.json()).toEqual({ error, message: expect.any(String) });
@@ -38,12 +26,12 @@ function expectRefusal(reply: Reply, status: number, error: string): void {
 
 describe("POST /password", () => {
   it("makes the old password stop working and the new one sign in", async () => {
-    const user = await newUser();
+    const user = await newUser(service.store, "acct");
     const browser = new Client(service.baseUrl);
     await browser.signIn(user, "password1");
     const before = await browser.token();
 
-    const reply = await changePassword(browser, "password1");
+    const reply = await changePassword(browser, "password1", NEW_PASSWORD);
 
     expect(reply.status).toBe(200);
     expect(reply.setCookies).toHaveLength(1);

@@ -5,15 +5,19 @@
  * security-http.test.ts. The same in a real browser: test/browser/.
  */
 import { beforeAll, describe, expect, it } from "vitest";
+import { newUser } from "./support/accounts.ts";
 import { Client, type Reply } from "./support/client.ts";
 import { type SharedService, sharedService } from "./support/shared-service.ts";
 import { STATE_CHANGING, send, signedIn } from "./support/state-changing.ts";
 
 const APP = "https://app.example.com";
 let service: SharedService;
+/** The user these tests sign in: one of this file alone. */
+let user: string;
 
-beforeAll(() => {
+beforeAll(async () => {
   service = sharedService();
+  user = await newUser(service.store, "browser");
 });
 
 function expectRefused(reply: Reply): void {
@@ -26,7 +30,7 @@ function expectRefused(reply: Reply): void {
 /** The session still works and can still be refreshed, as if the refused request never came. */
 async function expectSessionIntact(client: Client): Promise<void> {
   const token = await client.token();
-  expect((await client.request("GET", "/welcome")).text).toBe("Welcome user1!");
+  expect((await client.request("GET", "/welcome")).text).toBe(`Welcome ${user}!`);
   expect(await client.token()).toBe(token);
 }
 
@@ -72,15 +76,15 @@ describe.each(STATE_CHANGING)("%s %s", (method, path) => {
     ["an Origin of another site", { origin: "http://localhost:9999" }],
     ["Sec-Fetch-Site: same-site without an allowed Origin", { "sec-fetch-site": "same-site" }],
   ])("answers 403 cross_site_request to %s and leaves the session alone", async (_name, headers) => {
-    const client = await signedIn(service);
-    expectRefused(await send(client, method, path, headers));
+    const client = await signedIn(service, user);
+    expectRefused(await send(client, method, path, headers, user));
     await expectSessionIntact(client);
   });
 
   it("serves our own origin, and a request with neither header", async () => {
     const cases: Record<string, string>[] = [{ origin: service.baseUrl, "sec-fetch-site": "same-origin" }, {}];
     for (const headers of cases) {
-      const reply = await send(await signedIn(service), method, path, headers);
+      const reply = await send(await signedIn(service, user), method, path, headers, user);
       expect(reply.status).toBe(200);
       expect(reply.setCookies).toHaveLength(1);
     }
@@ -97,7 +101,7 @@ describe("CORS without ALLOWED_ORIGINS, as API Gateway with no CORS configuratio
   });
 
   it("adds no CORS header to any answer, whatever the Origin", async () => {
-    const client = await signedIn(service);
+    const client = await signedIn(service, user);
     for (const [method, path] of [
       ["GET", "/welcome"],
       ["GET", "/"],
@@ -110,6 +114,6 @@ describe("CORS without ALLOWED_ORIGINS, as API Gateway with no CORS configuratio
   });
 
   it("refuses the allowed origin of another deployment: none is allowed here", async () => {
-    expectRefused(await send(await signedIn(service), "POST", "/logout", { origin: APP }));
+    expectRefused(await send(await signedIn(service, user), "POST", "/logout", { origin: APP }, user));
   });
 });

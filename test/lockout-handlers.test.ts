@@ -7,9 +7,9 @@
  */
 import { decodeJwt } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import demoUsers from "../local/demo-users.json" with { type: "json" };
 import { sessionEnded } from "../shared/core/session.ts";
-import type { Client, Reply } from "./support/client.ts";
+import { changePassword, newUser } from "./support/accounts.ts";
+import type { Reply } from "./support/client.ts";
 import { loadContainer } from "./support/in-process.ts";
 import { devKey, liveToken, nowSeconds } from "./support/tokens.ts";
 
@@ -23,13 +23,10 @@ afterAll(async () => {
   await container?.stop();
 });
 
-let users = 0;
 /** A user of this test alone (the demo hash: password1), and a name nobody has. */
 async function names(): Promise<{ known: string; unknown: string }> {
-  const n = users++;
-  const known = `lock-${process.pid}-${n}`;
-  await container.store.addUser(known, demoUsers.user1, Date.now());
-  return { known, unknown: `ghost-${process.pid}-${n}` };
+  const known = await newUser(container.store, "lock");
+  return { known, unknown: known.replace(/^lock-/, "ghost-") };
 }
 
 const signIn = (username: string, password: string) => container.client().signIn(username, password);
@@ -131,16 +128,7 @@ describe("sign-in lockout", () => {
 
 const NEW_PASSWORD = "a long and quiet river";
 
-/** A user of this test alone (the demo hash: password1). */
-async function newUser(): Promise<string> {
-  const name = `acct-${process.pid}-${users++}`;
-  await container.store.addUser(name, demoUsers.user1, Date.now() - 1000);
-  return name;
-}
-
 const json = (body: unknown) => ({ body: JSON.stringify(body), headers: { "content-type": "application/json" } });
-const changePassword = (browser: Client, currentPassword: string, newPassword = NEW_PASSWORD) =>
-  browser.request("POST", "/password", json({ currentPassword, newPassword }));
 
 function expectRefusal(reply: Reply, status: number, error: string): void {
   expect(reply.status).toBe(status);
@@ -150,7 +138,7 @@ function expectRefusal(reply: Reply, status: number, error: string): void {
 
 describe("POST /password", () => {
   it("ends the other device's session (its next refresh is session_revoked) and keeps this one signed in", async () => {
-    const user = await newUser();
+    const user = await newUser(container.store, "acct");
     const other = container.client();
     await other.setToken(
       await liveToken(container.store, devKey(container.secrets), { now: nowSeconds() - 280, claims: { sub: user } }),
@@ -159,7 +147,7 @@ describe("POST /password", () => {
     expect((await mine.signIn(user, "password1")).status).toBe(200);
     const before = await mine.token();
 
-    const reply = await changePassword(mine, "password1");
+    const reply = await changePassword(mine, "password1", NEW_PASSWORD);
 
     expect(reply.status).toBe(200);
     expect(reply.json()).toMatchObject({ username: user, expiresInSeconds: 300, refreshInSeconds: 270 });
@@ -176,15 +164,15 @@ describe("POST /password", () => {
   });
 
   it("counts wrong current passwords toward the sign-in lockout: after 3, both routes answer 429", async () => {
-    const user = await newUser();
+    const user = await newUser(container.store, "acct");
     const browser = container.client();
     await browser.signIn(user, "password1");
 
     for (const guess of ["guess-1", "guess-2", "guess-3"]) {
-      expectRefusal(await changePassword(browser, guess), 401, "invalid_credentials");
+      expectRefusal(await changePassword(browser, guess, NEW_PASSWORD), 401, "invalid_credentials");
     }
 
-    const locked = await changePassword(browser, "password1");
+    const locked = await changePassword(browser, "password1", NEW_PASSWORD);
     expectRefusal(locked, 429, "too_many_attempts");
     expect(Number(locked.headers.get("retry-after"))).toBeGreaterThan(0);
     expectRefusal(await container.client().signIn(user, "password1"), 429, "too_many_attempts");

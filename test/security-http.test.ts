@@ -13,6 +13,7 @@
 import { randomBytes } from "node:crypto";
 import jsonwebtoken from "jsonwebtoken";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { newUser } from "./support/accounts.ts";
 import { Client, type Reply, rawHttp } from "./support/client.ts";
 import { type Service, startService } from "./support/service.ts";
 import { STATE_CHANGING, send, signedIn } from "./support/state-changing.ts";
@@ -452,12 +453,23 @@ describe("the authorizer's log", () => {
 });
 
 describe.each(STATE_CHANGING)("%s %s with ALLOWED_ORIGINS set", (method, path) => {
+  let user: string;
+  beforeAll(async () => {
+    user = await newUser(service.store, "origins");
+  });
+
   it("serves the allowed origin, and still refuses another", async () => {
-    const reply = await send(await signedIn(service), method, path, { origin: APP, "sec-fetch-site": "same-site" });
+    const reply = await send(
+      await signedIn(service, user),
+      method,
+      path,
+      { origin: APP, "sec-fetch-site": "same-site" },
+      user,
+    );
     expect(reply.status).toBe(200);
     expect(reply.setCookies).toHaveLength(1);
     const other = { origin: "https://evil.example", "sec-fetch-site": "cross-site" };
-    const refused = await send(await signedIn(service), method, path, other);
+    const refused = await send(await signedIn(service, user), method, path, other, user);
     expect([refused.status, refused.json()]).toEqual([
       403,
       { error: "cross_site_request", message: expect.any(String) },
@@ -467,6 +479,11 @@ describe.each(STATE_CHANGING)("%s %s with ALLOWED_ORIGINS set", (method, path) =
 });
 
 describe("CORS with ALLOWED_ORIGINS set", () => {
+  let user: string;
+  beforeAll(async () => {
+    user = await newUser(service.store, "origins");
+  });
+
   it("approves a preflight from an allowed origin, with credentials", async () => {
     const reply = await new Client(service.baseUrl).request("OPTIONS", "/signin", {
       headers: {
@@ -491,7 +508,7 @@ describe("CORS with ALLOWED_ORIGINS set", () => {
   });
 
   it("lets the allowed origin read answers with credentials, and no other", async () => {
-    const client = await signedIn(service);
+    const client = await signedIn(service, user);
     const mine = await client.request("GET", "/welcome", { headers: { origin: APP } });
     expect(mine.headers.get("access-control-allow-origin")).toBe(APP);
     expect(mine.headers.get("access-control-allow-credentials")).toBe("true");

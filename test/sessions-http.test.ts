@@ -6,6 +6,7 @@
 import { decodeJwt } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
 import demoUsers from "../local/demo-users.json" with { type: "json" };
+import { newUser } from "./support/accounts.ts";
 import { Client, type Reply } from "./support/client.ts";
 import { type SharedService, sharedService } from "./support/shared-service.ts";
 import { devKey, liveToken, mintToken, nowSeconds } from "./support/tokens.ts";
@@ -16,14 +17,6 @@ let service: SharedService;
 beforeAll(() => {
   service = sharedService();
 });
-
-let users = 0;
-/** A user of this test alone (the demo hash: password1), so no test ends another's sessions. */
-async function newUser(): Promise<string> {
-  const name = `sess-${process.pid}-${users++}`;
-  await service.store.addUser(name, demoUsers.user1, Date.now());
-  return name;
-}
 
 /** A browser holding a token for a live session of `user`, already inside its refresh window. */
 async function browserInWindow(user: string): Promise<{ browser: Client; token: string }> {
@@ -67,7 +60,7 @@ const usersCli = (args: string[], input?: string) => usersCommand(service.dynamo
 
 describe("sign-in", () => {
   it("records a session item named by a sid of at least 128 random bits carried in the token, and its token", async () => {
-    const user = await newUser();
+    const user = await newUser(service.store, "sess");
     const browser = new Client(service.baseUrl);
     expect((await browser.signIn(user, "password1")).status).toBe(200);
     const claims = decodeJwt(String(await browser.token()));
@@ -110,7 +103,7 @@ describe("POST /signup", () => {
 
 describe("POST /refresh, the checkpoint", () => {
   it("keeps the sid and auth_time of a live session across a refresh", async () => {
-    const { browser, token } = await browserInWindow(await newUser());
+    const { browser, token } = await browserInWindow(await newUser(service.store, "sess"));
     const reply = await browser.request("POST", "/refresh");
 
     expect(reply.status).toBe(200);
@@ -130,10 +123,10 @@ describe("POST /refresh, the checkpoint", () => {
   });
 
   it("refuses a token whose sid names another user's session", async () => {
-    const victim = decodeJwt((await browserInWindow(await newUser())).token);
+    const victim = decodeJwt((await browserInWindow(await newUser(service.store, "sess"))).token);
     const forged = await mintToken(devKey(service.secrets), {
       now: nowSeconds() - 280,
-      claims: { sub: await newUser(), sid: victim.sid, auth_time: victim.auth_time },
+      claims: { sub: await newUser(service.store, "sess"), sid: victim.sid, auth_time: victim.auth_time },
     });
     expectRevoked(await (await copyOf(forged)).request("POST", "/refresh"));
   });
@@ -143,7 +136,7 @@ describe("ending one session", () => {
   it.each(["POST", "GET"])(
     "%s /logout ends the session: a kept copy of the token cannot be refreshed",
     async (verb) => {
-      const { browser, token } = await browserInWindow(await newUser());
+      const { browser, token } = await browserInWindow(await newUser(service.store, "sess"));
 
       expectSignedOut(await browser.request(verb, "/logout"));
       expect(await service.store.getSession(String(decodeJwt(token).sid))).toBeUndefined();
@@ -152,7 +145,7 @@ describe("ending one session", () => {
   );
 
   it("leaves the user's other sessions alone", async () => {
-    const user = await newUser();
+    const user = await newUser(service.store, "sess");
     const [first, second] = [await browserInWindow(user), await browserInWindow(user)];
 
     expectSignedOut(await first.browser.request("POST", "/logout"));
@@ -165,7 +158,7 @@ describe("ending one session", () => {
   });
 
   it("keeps /welcome a signature check by default: an ended session's token greets until it expires", async () => {
-    const { browser, token } = await browserInWindow(await newUser());
+    const { browser, token } = await browserInWindow(await newUser(service.store, "sess"));
     await browser.request("POST", "/logout");
 
     const reply = await (await copyOf(token)).request("GET", "/welcome");
@@ -175,7 +168,7 @@ describe("ending one session", () => {
 
 describe("POST /logout-everywhere", () => {
   it("ends every session of the user, on every device, and nobody else's", async () => {
-    const [user, other] = [await newUser(), await newUser()];
+    const [user, other] = [await newUser(service.store, "sess"), await newUser(service.store, "sess")];
     const [here, there, theirs] = [
       await browserInWindow(user),
       await browserInWindow(user),
@@ -189,7 +182,7 @@ describe("POST /logout-everywhere", () => {
   });
 
   it("lets the user sign in again afterwards", async () => {
-    const user = await newUser();
+    const user = await newUser(service.store, "sess");
     const { browser } = await browserInWindow(user);
     await browser.request("POST", "/logout-everywhere");
 
@@ -202,7 +195,7 @@ describe("POST /logout-everywhere", () => {
     ["a token kept after its session was logged out", true],
     ["a token signed with the real key that names no session (a leaked-key forgery)", false],
   ])("refuses %s with 401 session_revoked, and ends no other session", async (_name, loggedOut) => {
-    const user = await newUser();
+    const user = await newUser(service.store, "sess");
     const other = await browserInWindow(user);
     const kept = loggedOut
       ? (await browserInWindow(user)).token
@@ -223,7 +216,7 @@ describe("POST /logout-everywhere", () => {
 
 describe("npm run users, on the running service", () => {
   it("remove: the user's sessions are refused and they cannot sign in", async () => {
-    const user = await newUser();
+    const user = await newUser(service.store, "sess");
     const { browser } = await browserInWindow(user);
 
     const cli = await usersCli(["remove", user]);
@@ -233,7 +226,7 @@ describe("npm run users, on the running service", () => {
   });
 
   it("passwd: the old sessions and the old password stop working, the new password works", async () => {
-    const user = await newUser();
+    const user = await newUser(service.store, "sess");
     const { browser } = await browserInWindow(user);
 
     const cli = await usersCli(["passwd", user], "a-new-password-2026\n");
@@ -245,7 +238,7 @@ describe("npm run users, on the running service", () => {
   });
 
   it("add over an existing name: replaces the password and ends the user's sessions", async () => {
-    const user = await newUser();
+    const user = await newUser(service.store, "sess");
     const { browser } = await browserInWindow(user);
 
     const cli = await usersCli(["add", user], "a-new-password-2026\n");
@@ -256,7 +249,7 @@ describe("npm run users, on the running service", () => {
   });
 
   it("revoke: every session of the user ends, the password still works", async () => {
-    const user = await newUser();
+    const user = await newUser(service.store, "sess");
     const [first, second] = [await browserInWindow(user), await browserInWindow(user)];
 
     const cli = await usersCli(["revoke", user]);
@@ -267,7 +260,7 @@ describe("npm run users, on the running service", () => {
   });
 
   it("list: names the users, never a hash", async () => {
-    const user = await newUser();
+    const user = await newUser(service.store, "sess");
     const cli = await usersCli(["list"]);
     expect(cli.code).toBe(0);
     expect(cli.output).toContain(user);
@@ -276,7 +269,7 @@ describe("npm run users, on the running service", () => {
   });
 
   it("unlock: lifts a lockout, so the right password signs in at once", async () => {
-    const user = await newUser();
+    const user = await newUser(service.store, "sess");
     for (let i = 0; i < 5; i++) await new Client(service.baseUrl).signIn(user, `guess-${i}`);
     expect((await new Client(service.baseUrl).signIn(user, "password1")).status).toBe(429);
 
@@ -286,7 +279,7 @@ describe("npm run users, on the running service", () => {
   });
 
   it("import: adds the users of an old users secret, keeping their hashes and the users already there", async () => {
-    const [fresh, present] = [`imported-${process.pid}-${users++}`, await newUser()];
+    const [fresh, present] = [`imported-${process.pid}`, await newUser(service.store, "sess")];
     const secret = JSON.stringify({
       [fresh]: demoUsers.user2,
       [present]: demoUsers.user2,

@@ -7,7 +7,7 @@
  * test/user-sessions-http.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import demoUsers from "../local/demo-users.json" with { type: "json" };
+import { newUser, sessionsOf } from "./support/accounts.ts";
 import type { Client, Reply } from "./support/client.ts";
 import { loadContainer } from "./support/in-process.ts";
 import { usersCommand } from "./support/users-command.ts";
@@ -34,32 +34,10 @@ afterAll(async () => {
 /** A browser with its own User-Agent: every request sends it. */
 type Device = Client;
 
-let users = 0;
-async function newUser(): Promise<string> {
-  const name = `devices-${process.pid}-${users++}`;
-  await container.store.addUser(name, demoUsers.user1, Date.now());
-  return name;
-}
-
 async function signedIn(user: string, agent: string): Promise<Device> {
   const device = container.client({ userAgent: agent });
   expect((await device.signIn(user, "password1")).status).toBe(200);
   return device;
-}
-
-interface Listed {
-  id: string;
-  current: boolean;
-  device: string;
-  ip: string;
-  signedInAt: string;
-  lastActiveAt: string;
-}
-
-async function sessionsOf(device: Device): Promise<Listed[]> {
-  const reply = await device.request("GET", "/sessions");
-  expect(reply.status).toBe(200);
-  return (reply.json() as { sessions: Listed[] }).sessions;
 }
 
 function expectError(reply: Reply, status: number, error: string): void {
@@ -69,7 +47,7 @@ function expectError(reply: Reply, status: number, error: string): void {
 
 describe("two devices of one user", () => {
   it("one ends the other, which is refused at once at /welcome and at its next refresh", async () => {
-    const user = await newUser();
+    const user = await newUser(container.store, "devices");
     const laptop = await signedIn(user, CHROME_LINUX);
     const desktop = await signedIn(user, FIREFOX_WINDOWS);
     const other = (await sessionsOf(laptop)).find((s) => !s.current);
@@ -86,7 +64,7 @@ describe("two devices of one user", () => {
   });
 
   it("signs out of every other session, keeping this one", async () => {
-    const user = await newUser();
+    const user = await newUser(container.store, "devices");
     const laptop = await signedIn(user, CHROME_LINUX);
     const desktop = await signedIn(user, FIREFOX_WINDOWS);
 
@@ -100,7 +78,7 @@ describe("two devices of one user", () => {
 
 describe("refusals", () => {
   it("answers another user's session and an unknown id alike (404), and ends neither", async () => {
-    const [alice, bob] = [await newUser(), await newUser()];
+    const [alice, bob] = [await newUser(container.store, "devices"), await newUser(container.store, "devices")];
     const mallory = await signedIn(alice, CHROME_LINUX);
     const victim = await signedIn(bob, FIREFOX_WINDOWS);
     const [victimSession] = await sessionsOf(victim);
@@ -114,7 +92,7 @@ describe("refusals", () => {
   });
 
   it("refuses another site's page (403) and a request without a session (401)", async () => {
-    const user = await newUser();
+    const user = await newUser(container.store, "devices");
     const laptop = await signedIn(user, CHROME_LINUX);
     const desktop = await signedIn(user, FIREFOX_WINDOWS);
     const other = (await sessionsOf(laptop)).find((s) => !s.current);
@@ -133,7 +111,7 @@ describe("refusals", () => {
 
 describe("MAX_SESSIONS_PER_USER=2", () => {
   it("a third sign-in ends the least recently active session", async () => {
-    const user = await newUser();
+    const user = await newUser(container.store, "devices");
     const first = await signedIn(user, CHROME_LINUX);
     const second = await signedIn(user, FIREFOX_WINDOWS);
     const third = await signedIn(user, CHROME_LINUX);
@@ -148,7 +126,7 @@ describe("npm run users", () => {
   const usersCli = (args: string[]) => usersCommand(container.dynamodb.url, container.runtime.config, args);
 
   it("lists a user's sessions, ends one by its id, and counts live sessions in list", async () => {
-    const user = await newUser();
+    const user = await newUser(container.store, "devices");
     const laptop = await signedIn(user, CHROME_LINUX);
     const [session] = await sessionsOf(laptop);
 

@@ -5,7 +5,7 @@
  * refusals, the operators' CLI) is asserted in process: test/user-sessions-handlers.test.ts.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import demoUsers from "../local/demo-users.json" with { type: "json" };
+import { newUser, sessionsOf } from "./support/accounts.ts";
 import { Client } from "./support/client.ts";
 import { type SharedService, sharedService } from "./support/shared-service.ts";
 
@@ -33,37 +33,15 @@ class Device extends Client {
   }
 }
 
-let users = 0;
-async function newUser(): Promise<string> {
-  const name = `devices-${process.pid}-${users++}`;
-  await service.store.addUser(name, demoUsers.user1, Date.now());
-  return name;
-}
-
 async function signedIn(user: string, agent: string): Promise<Device> {
   const device = new Device(service.baseUrl, agent);
   expect((await device.signIn(user, "password1")).status).toBe(200);
   return device;
 }
 
-interface Listed {
-  id: string;
-  current: boolean;
-  device: string;
-  ip: string;
-  signedInAt: string;
-  lastActiveAt: string;
-}
-
-async function sessionsOf(device: Device): Promise<Listed[]> {
-  const reply = await device.request("GET", "/sessions");
-  expect(reply.status).toBe(200);
-  return (reply.json() as { sessions: Listed[] }).sessions;
-}
-
 describe("two devices of one user", () => {
   it("each sees both sessions, with device, address and times, and which one it is", async () => {
-    const user = await newUser();
+    const user = await newUser(service.store, "devices");
     const laptop = await signedIn(user, CHROME_LINUX);
     const desktop = await signedIn(user, FIREFOX_WINDOWS);
 
@@ -85,7 +63,7 @@ describe("two devices of one user", () => {
   });
 
   it("DELETE /sessions/{id} reaches the function with its id: the other session ends", async () => {
-    const user = await newUser();
+    const user = await newUser(service.store, "devices");
     const laptop = await signedIn(user, CHROME_LINUX);
     const desktop = await signedIn(user, FIREFOX_WINDOWS);
     const other = (await sessionsOf(laptop)).find((s) => !s.current);

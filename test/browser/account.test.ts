@@ -5,7 +5,7 @@
  */
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import demoUsers from "../../local/demo-users.json" with { type: "json" };
+import { newUser } from "../support/accounts.ts";
 import { launchChromium, localhostUrl } from "../support/browser.ts";
 import { type Service, startService } from "../support/service.ts";
 
@@ -22,14 +22,6 @@ afterAll(async () => {
   await browser?.close();
   await service?.stop();
 });
-
-let users = 0;
-/** A user of this test alone (the demo hash: password1). */
-async function newUser(): Promise<string> {
-  const name = `page-${process.pid}-${users++}`;
-  await service.store.addUser(name, demoUsers.user1, Date.now() - 1000);
-  return name;
-}
 
 /** A fresh browser profile with the page open, collecting script errors and CSP violations. */
 async function openPage(): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
@@ -59,7 +51,7 @@ const tokenOf = async (context: BrowserContext) =>
 
 describe("the change-password form", () => {
   it("changes the password and keeps this tab signed in with a new session cookie", async () => {
-    const user = await newUser();
+    const user = await newUser(service.store, "page");
     const { context, page, errors } = await signedInAs(user);
     const before = await tokenOf(context);
 
@@ -80,7 +72,7 @@ describe("the change-password form", () => {
   });
 
   it("shows the policy's refusal beside the form and stays signed in", async () => {
-    const user = await newUser();
+    const user = await newUser(service.store, "page");
     const { context, page, errors } = await signedInAs(user);
 
     await page.fill("#current-password", "password1");
